@@ -1,0 +1,16 @@
+"""Command line: ``python -m near_miss COMMAND ...`` (``--help`` lists the commands)."""
+
+from __future__ import annotations
+
+from tatweer_common.cli import dispatch
+
+# command -> (module with add_arguments/main, one-line help)
+COMMANDS = {
+    "info": ("near_miss.overview", "video metadata, detection summary and tracking statistics"),
+    "run": ("near_miss.pipeline", "full pipeline: annotated video, plots, events and HTML report"),
+    "scenarios": ("near_miss.scenarios", "precision/recall of the near-miss logic on scripted scenes"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("near_miss", __doc__, COMMANDS, argv)

@@ -1,0 +1,1 @@
+"""Small utilities shared by the two challenge packages (paths, user errors, atomic writes)."""
