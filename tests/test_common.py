@@ -71,3 +71,8 @@ def test_dispatch_prints_user_error_in_one_line(monkeypatch, capsys):
 def test_dispatch_returns_command_exit_code(monkeypatch):
     monkeypatch.setitem(sys.modules, "fake_cmd", _fake_command_module(lambda args: 0))
     assert dispatch("prog", "test", {"go": ("fake_cmd", "help")}, ["go"]) == 0
+
+
+def test_atomic_write_leaves_a_world_readable_file(tmp_path):
+    target = write_text_atomic(tmp_path / "report.html", "<html></html>")
+    assert target.stat().st_mode & 0o777 == 0o644

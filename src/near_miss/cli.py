@@ -8,7 +8,7 @@ from tatweer_common.cli import dispatch
 COMMANDS = {
     "info": ("near_miss.overview", "video metadata, detection summary and tracking statistics"),
     "run": ("near_miss.pipeline", "full pipeline: annotated video, plots, events and HTML report"),
-    "scenarios": ("near_miss.scenarios", "precision/recall of the near-miss logic on scripted scenes"),
+    "scenarios": ("near_miss.scenarios", "precision/recall of near-miss logic on scripted scenes"),
 }
 
 

@@ -1,0 +1,135 @@
+"""One configuration object for the whole pipeline (command line, notebooks and tests).
+
+Precedence, lowest to highest: the dataclass defaults below, a TOML or YAML file
+(``--config FILE``, flat keys named like the fields), then explicit command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tatweer_common.errors import UserError
+
+TRACKERS = ("centroid", "sort")
+
+
+@dataclass
+class PipelineConfig:
+    """Every setting of ``python -m near_miss run``.
+
+    ``event_active_s``: how long a logged near miss stays "active" in the annotated video
+    (its objects drawn red and its risk level shown), counted from the frame it was logged.
+    """
+
+    video: str | None = None  # path or URL; None = the spec's YouTube video, else offline sample
+    out: str = "outputs"
+    data_dir: str = "data"
+    detector: str = "auto"  # "auto" | "yolov8n" | "yolov5n" | a path to weights
+    imgsz: int = 640
+    conf: float = 0.4
+    stride: int = 2
+    max_frames: int | None = None  # first N source frames (N / stride detected); None = all
+    tracker: str = "centroid"
+    max_disappeared: int = 10
+    proximity_threshold: float = 100.0
+    ttc_threshold: float = 2.0
+    debounce_frames: int = 30
+    filters: bool = True
+    event_active_s: float = 1.0
+    render_video: bool = True
+    # Extra keyword arguments passed through unchanged to the tracker / NearMissDetector.
+    tracker_options: dict[str, Any] = field(default_factory=dict)
+    nearmiss_options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, origin: str = "configuration") -> PipelineConfig:
+        """Raise UserError naming ``origin`` and the offending setting when a value is invalid."""
+        problems = []
+        if self.tracker not in TRACKERS:
+            problems.append(f"tracker must be one of {', '.join(TRACKERS)}, got {self.tracker!r}")
+        if self.stride < 1:
+            problems.append(f"stride must be >= 1, got {self.stride}")
+        if self.imgsz < 32 or self.imgsz % 32:
+            problems.append(f"imgsz must be a multiple of 32, got {self.imgsz}")
+        if not 0.0 <= self.conf <= 1.0:
+            problems.append(f"conf must be within [0, 1], got {self.conf}")
+        if self.max_frames is not None and self.max_frames < 1:
+            problems.append(f"max_frames must be >= 1, got {self.max_frames}")
+        if self.event_active_s < 0:
+            problems.append(f"event_active_s must be >= 0, got {self.event_active_s}")
+        for name in ("proximity_threshold", "ttc_threshold"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be > 0, got {getattr(self, name)}")
+        if problems:
+            raise UserError(f"{origin}: " + "; ".join(problems))
+        return self
+
+    def with_overrides(self, **values: Any) -> PipelineConfig:
+        """A copy with every non-None value applied (how command-line flags override)."""
+        return dataclasses.replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the configuration file ({exc.strerror})") from exc
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"{path}: invalid TOML: {exc}") from exc
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise UserError(f"{path}:{where} invalid YAML: {exc}") from exc
+    else:
+        raise UserError(f"{path}: unknown configuration format (use .toml, .yaml or .yml)")
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a table of settings at the top level")
+    return data
+
+
+def _check_types(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    defaults = PipelineConfig()
+    out = {}
+    for key, value in data.items():
+        default = getattr(defaults, key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise UserError(f"{path}: setting {key!r} must be true or false, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if default is not None and not isinstance(value, type(default)):
+            raise UserError(
+                f"{path}: setting {key!r} must be {type(default).__name__}, got {value!r}"
+            )
+        out[key] = value
+    return out
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> PipelineConfig:
+    """Defaults, then the TOML/YAML file at ``path`` (if given), then non-None ``overrides``."""
+    config = PipelineConfig()
+    origin = "configuration"
+    if path is not None:
+        path = Path(path)
+        data = _read_mapping(path)
+        known = {f.name for f in fields(PipelineConfig)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted(known))}")
+        config = dataclasses.replace(config, **_check_types(path, data))
+        origin = str(path)
+    return config.with_overrides(**overrides).validate(origin)

@@ -1,0 +1,107 @@
+"""Pairwise geometry: distances, IoU, edge gap, closing speed, TTC, CPA and PET.
+
+Points and velocities are ``(x, y)`` pairs in one unit (pixels, or metres once calibrated);
+boxes are ``[x1, y1, x2, y2]`` in pixels. Every function is pure and safe on degenerate input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+Point = tuple[float, float]
+Box = Sequence[float]
+
+
+def centroid_distance(a: Point, b: Point) -> float:
+    """Euclidean distance between two points."""
+    return math.hypot(b[0] - a[0], b[1] - a[1])
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0.0 when disjoint or degenerate)."""
+    inter_w = min(a[2], b[2]) - max(a[0], b[0])
+    inter_h = min(a[3], b[3]) - max(a[1], b[1])
+    if inter_w <= 0 or inter_h <= 0:
+        return 0.0
+    inter = inter_w * inter_h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def edge_distance(a: Box, b: Box) -> float:
+    """Shortest gap between the borders of two boxes (0.0 when they touch or overlap).
+
+    Unlike the centroid distance it does not grow with object size, so a bus and a
+    pedestrian a metre apart are as close as two pedestrians a metre apart.
+    """
+    gap_x = max(0.0, max(a[0], b[0]) - min(a[2], b[2]))
+    gap_y = max(0.0, max(a[1], b[1]) - min(a[3], b[3]))
+    return math.hypot(gap_x, gap_y)
+
+
+def closing_speed(p1: Point, v1: Point, p2: Point, v2: Point) -> float:
+    """Rate at which the distance between the two points shrinks (negative = separating).
+
+    It is the component of the relative velocity along the line of centres. Coincident
+    points have no line of centres: the closing speed is then 0.
+    """
+    dx, dy = p2[0] - p1[0], p2[1] - p1[1]
+    dist = math.hypot(dx, dy)
+    if dist == 0.0:
+        return 0.0
+    rvx, rvy = v2[0] - v1[0], v2[1] - v1[1]
+    return -(dx * rvx + dy * rvy) / dist
+
+
+def time_to_collision(distance: float, closing: float) -> float:
+    """``distance / closing`` in seconds; infinity when the objects are not closing."""
+    if closing <= 0.0 or not math.isfinite(closing):
+        return math.inf
+    return distance / closing
+
+
+def closest_point_of_approach(p1: Point, v1: Point, p2: Point, v2: Point) -> tuple[float, float]:
+    """Time (s, >= 0) until the objects are closest under constant velocity, and that distance.
+
+    When they are already separating the closest point is now: ``(0.0, current distance)``.
+    """
+    dx, dy = p2[0] - p1[0], p2[1] - p1[1]
+    rvx, rvy = v2[0] - v1[0], v2[1] - v1[1]
+    rv2 = rvx * rvx + rvy * rvy
+    t = 0.0 if rv2 == 0.0 else max(0.0, -(dx * rvx + dy * rvy) / rv2)
+    return t, math.hypot(dx + rvx * t, dy + rvy * t)
+
+
+def _segment_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and fractions of proper crossings between polylines ``a`` and ``b`` (N x 2)."""
+    p, r = a[:-1, None, :], (a[1:] - a[:-1])[:, None, :]
+    q, s = b[None, :-1, :], (b[1:] - b[:-1])[None, :, :]
+    denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
+    qp = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / denom
+        u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
+    ok = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+    i, j = np.nonzero(ok)
+    return np.stack([i, j], axis=1), np.stack([t[i, j], u[i, j]], axis=1)
+
+
+def post_encroachment_time(path1: np.ndarray, path2: np.ndarray) -> float:
+    """Post-encroachment time (s) of two timed paths, or NaN when the paths do not cross.
+
+    ``path1``/``path2`` are arrays of rows ``(t, x, y)`` ordered by time (observed history,
+    optionally extended by a constant-velocity prediction). PET is the time between the
+    first object passing the crossing point and the second one reaching it; with several
+    crossings the smallest PET is returned.
+    """
+    if len(path1) < 2 or len(path2) < 2:
+        return math.nan
+    idx, frac = _segment_crossings(path1[:, 1:], path2[:, 1:])
+    if len(idx) == 0:
+        return math.nan
+    t1 = path1[idx[:, 0], 0] + frac[:, 0] * (path1[idx[:, 0] + 1, 0] - path1[idx[:, 0], 0])
+    t2 = path2[idx[:, 1], 0] + frac[:, 1] * (path2[idx[:, 1] + 1, 0] - path2[idx[:, 1], 0])
+    return float(np.min(np.abs(t1 - t2)))

@@ -1,0 +1,89 @@
+"""HTML report from synthetic tables: content, then rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from near_miss.plots import save_dashboard
+from near_miss.report import RunSummary, fmt, jpeg_uri, limitations, top_events, write_report
+from near_miss_artifacts import chromium, events_table, probe_report, summary, tracks_table
+
+SECTIONS = [
+    "Video metadata", "Detection and tracking", "Near-miss events", "highest-risk events",
+    "Dashboard", "All events", "Limitations & Assumptions", "Configuration used", "Run",
+]
+SCORES = [0.9, 0.2, 0.55, 0.8, 0.5, 0.75, 0.45]
+
+
+@pytest.fixture
+def events():
+    return events_table([0.2, 0.5, 0.8, 1.1, 1.4, 1.7, 1.9], SCORES)
+
+
+def _write(tmp_path, events, thumbs=True):
+    images = save_dashboard(events, tracks_table(20), np.full((192, 320, 3), 90, np.uint8),
+                            2.0, tmp_path)
+    thumb = jpeg_uri(np.full((40, 60, 3), 200, np.uint8))
+    thumbnails = {i: thumb for i in top_events(events).index} if thumbs else {}
+    return write_report(tmp_path / "report.html", summary(), events, images, thumbnails,
+                        {"events table": "events.csv"})
+
+
+def test_formatting_helpers():
+    assert fmt(float("inf")) == "∞" and fmt(0.12345) == "0.12" and fmt(float("nan")) == "–"
+    assert top_events(events_table([1, 2, 3], [0.3, 0.9, 0.6]))["risk_score"].tolist() == [0.9,
+                                                                                          0.6, 0.3]
+
+
+def test_report_content(tmp_path, events):
+    html = _write(tmp_path, events).read_text(encoding="utf-8")
+    for title in SECTIONS:
+        assert title.replace("&", "&amp;") in html
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
+    assert len(re.findall(r'src="data:image/jpeg;base64,', html)) == 5
+    top = re.search(r'id="top-events">(.*?)</section>', html, re.S).group(1)
+    shown = [float(s) for s in re.findall(r"score (\d\.\d\d)", top)]
+    assert shown == sorted(SCORES, reverse=True)[:5]
+    assert re.search(r"<b>2</b>", html)  # two unique IDs
+    assert "∞" in html  # TTC of the Low event
+    bullets = re.search(r'id="limitations">.*?<ul>(.*?)</ul>', html, re.S).group(1)
+    assert bullets.count("<li>") >= 3
+    assert "640" not in bullets and "320x192" in bullets  # uses this run's numbers
+
+
+def test_limitations_mention_offline_source():
+    s = summary()
+    s.video.update(origin="offline", note="offline stand-in x.mp4")
+    assert any("offline stand-in x.mp4" in b for b in limitations(s))
+    assert not any("offline" in b for b in limitations(summary()))
+
+
+def test_run_summary_round_trip(tmp_path):
+    s = summary()
+    assert RunSummary.load(s.save(tmp_path / "run.json")) == s
+
+
+def test_zero_events_report(tmp_path):
+    html = _write(tmp_path, events_table([], [])).read_text(encoding="utf-8")
+    assert html.count("No near-miss events were detected.") == 2
+    assert 'id="events-table"' not in html
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium not installed (apt-get install chromium)")
+def test_report_in_headless_chromium(tmp_path, events):
+    seen = probe_report(_write(tmp_path, events))
+    assert len(seen["images"]) == 9
+    assert all(img["complete"] and img["width"] > 0 for img in seen["images"]), seen["images"]
+    for title in SECTIONS:
+        assert any(title in s for s in seen["sections"]), title
+    assert seen["sorted_scores"] == sorted(SCORES, reverse=True)  # two clicks: descending
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium not installed (apt-get install chromium)")
+def test_zero_event_report_in_headless_chromium(tmp_path):
+    seen = probe_report(_write(tmp_path, events_table([], [])))
+    assert len(seen["images"]) == 4 and all(i["width"] > 0 for i in seen["images"])
+    assert "sorted_scores" not in seen
