@@ -9,6 +9,7 @@ COMMANDS = {
     "info": ("near_miss.overview", "video metadata, detection summary and tracking statistics"),
     "run": ("near_miss.pipeline", "full pipeline: annotated video, plots, events and HTML report"),
     "scenarios": ("near_miss.scenarios", "precision/recall of near-miss logic on scripted scenes"),
+    "bench": ("near_miss.bench", "CPU speed vs missed events of each optimization (Task 1.7)"),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from tatweer_common.errors import UserError
 
 TRACKERS = ("centroid", "sort")
+BACKENDS = ("torch", "onnx")  # detector backends (near_miss.detection.load_detector)
 
 
 @dataclass
@@ -30,6 +31,8 @@ class PipelineConfig:
     data_dir: str = "data"
     detector: str = "auto"  # "auto" | "yolov8n" | "yolov5n" | a path to weights
     imgsz: int = 640
+    backend: str = "torch"  # "torch" | "onnx" (onnxruntime, near_miss.onnx_backend)
+    rect: bool = False  # letterbox to the frame's aspect ratio (multiple of 32), not a square
     conf: float = 0.4
     stride: int = 2
     max_frames: int | None = None  # first N source frames (N / stride detected); None = all
@@ -50,6 +53,8 @@ class PipelineConfig:
         problems = []
         if self.tracker not in TRACKERS:
             problems.append(f"tracker must be one of {', '.join(TRACKERS)}, got {self.tracker!r}")
+        if self.backend not in BACKENDS:
+            problems.append(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.stride < 1:
             problems.append(f"stride must be >= 1, got {self.stride}")
         if self.imgsz < 32 or self.imgsz % 32:

@@ -29,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from near_miss.config import BACKENDS
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
 from tatweer_common.paths import assets_dir, cache_dir, is_smoke
@@ -272,13 +273,21 @@ def _load_yolov5(imgsz: int, rect: bool, why: str | None = None) -> YOLOv5Detect
 
 
 def load_detector(
-    source: str = "auto", imgsz: int = 640, threads: int | None = None, rect: bool = False
+    source: str = "auto", imgsz: int = 640, threads: int | None = None, rect: bool = False,
+    backend: str = "torch",
 ) -> Detector:
     """A ``Detector`` for ``source``: ``auto`` (YOLOv8n, else offline YOLOv5n), ``yolov8n``,
     ``yolov5n`` or a path to a ``.pt`` checkpoint (ultralytics or yolov5-repository format).
 
     ``imgsz``/``rect``: see ``letterbox``; ``threads``: torch CPU threads (``default_threads``).
-    Prints one line naming the model used and why."""
+    ``backend="onnx"``: the same model exported to ONNX and run by onnxruntime
+    (``near_miss.onnx_backend``). Prints one line naming the model used and why."""
+    if backend not in BACKENDS:
+        raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "onnx":
+        from near_miss.onnx_backend import OnnxDetector
+
+        return OnnxDetector.from_torch(load_detector(source, imgsz, threads, rect), threads)
     import torch
 
     torch.set_num_threads(threads or default_threads())

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from near_miss.config import TRACKERS, PipelineConfig, load_config
+from near_miss.config import BACKENDS, TRACKERS, PipelineConfig, load_config
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
 
@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-frames", type=int, help="analyse only the first N source frames")
     parser.add_argument("--detector", help="auto (default), yolov8n, yolov5n or a weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")
+    parser.add_argument("--backend", choices=BACKENDS, help="torch (default) or onnx (onnxruntime)")
+    parser.add_argument("--rect", action="store_const", const=True,
+                        help="letterbox to the frame's aspect ratio, not a square (faster)")
     parser.add_argument("--conf", type=float, help="detection confidence threshold (default: 0.4)")
     parser.add_argument("--no-filters", dest="filters", action="store_const", const=False,
                         help="disable the false-positive filters of Task 1.6")
@@ -75,8 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     """Defaults < --config file < explicit flags."""
-    keys = ("video", "out", "tracker", "stride", "max_frames", "detector", "imgsz", "conf",
-            "filters", "render_video")
+    keys = ("video", "out", "tracker", "stride", "max_frames", "detector", "imgsz", "backend",
+            "rect", "conf", "filters", "render_video")
     return load_config(args.config, **{k: getattr(args, k, None) for k in keys})
 
 
@@ -102,13 +105,15 @@ def _track_rows(frame_index: int, tracked) -> list[tuple]:
     return rows
 
 
-def _stages(config: PipelineConfig, fps: float):
-    """The detector, the tracker and the near-miss engine configured by ``config``."""
+def _stages(config: PipelineConfig, fps: float, model=None):
+    """The detector (``model`` when given), the tracker and the near-miss engine of ``config``."""
     from near_miss.detection import load_detector
     from near_miss.nearmiss import NearMissDetector
     from near_miss.tracking import make_tracker
 
-    model = load_detector(config.detector, imgsz=config.imgsz)
+    if model is None:
+        model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
+                              backend=config.backend)
     tracker = make_tracker(config.tracker, max_disappeared=config.max_disappeared,
                            **config.tracker_options)
     try:

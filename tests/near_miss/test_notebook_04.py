@@ -1,0 +1,32 @@
+"""Notebook 04 (filters on/off, manual review, benchmark, recommendation) runs headless."""
+
+from __future__ import annotations
+
+import pytest
+
+from near_miss.bench import BenchSettings
+from near_miss.detection import yolov5_weights
+from near_miss.ingest import offline_video
+from notebooks import ROOT, execute_notebook
+
+NOTEBOOK = "notebooks/near_miss/04_bonus.ipynb"
+
+
+@pytest.mark.slow
+def test_notebook_04_compares_filters_reviews_events_and_benchmarks():
+    missing = [p for p in (offline_video(), yolov5_weights()) if not p.is_file()]
+    if missing:
+        pytest.skip(f"offline assets absent: {', '.join(map(str, missing))}")
+    nb = execute_notebook(NOTEBOOK, timeout=600)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert "replay with filters on == pipeline events: True" in text
+    assert "annotated frames in outputs/smoke/review/" in text
+    assert "recommended:" in text and "benchmark table:" in text
+    tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("filters off" in t and "filters on" in t for t in tables)
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    review = len(list((ROOT / "outputs/smoke/review").glob("*.png")))
+    assert len(images) >= 1 + review  # every review frame and the benchmark plot
+    table = (ROOT / "outputs/smoke/benchmark.csv").read_text()
+    assert table.count("end-to-end") == len(BenchSettings.smoke().configs())
