@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VIDEO ?=
 
-.PHONY: setup run test lint
+.PHONY: setup run test lint demo check
 
 setup:
 	bash scripts/setup.sh
@@ -16,3 +16,9 @@ lint: setup
 test: setup
 	$(PY) -m ruff check src tests
 	$(PY) -m pytest
+
+demo: setup
+	$(PY) -m submission demo
+
+check: setup
+	$(PY) -m submission check

@@ -1,0 +1,1 @@
+"""Submission assembly: the checklist, the demo video and the README's results section."""
