@@ -184,7 +184,15 @@ def generate_response(model: Any, tokenizer: Any, example: Example, max_new_toke
 
 
 def save_adapter(peft_model: Any, tokenizer: Any, folder: Path) -> None:
-    """Save adapter weights + tokenizer to ``folder``, replacing it only when complete."""
+    """Save adapter weights + tokenizer to ``folder``, replacing it only when complete.
+
+    The adapter names the Hub model as its base, not the local cache folder it was trained
+    from (the offline de-quantised copy), so the saved folder is portable.
+    """
+    from slm_finetune.model import HUB_ID
+
+    for adapter_config in peft_model.peft_config.values():
+        adapter_config.base_model_name_or_path = HUB_ID
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     peft_model.save_pretrained(tmp)
