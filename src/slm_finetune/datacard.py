@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jinja2
-
 from slm_finetune.filters import MAX_WORDS, MIN_WORDS
 from slm_finetune.sources import DOLLY_ID, DOLLY_LICENSE, DOLLY_URL
 from slm_finetune.stats import DatasetStats
+from slm_finetune.templating import template_env
 
 FILTER_RULES = {
     "instruction_form": 'instruction neither ends with "?" nor starts with an imperative verb',
@@ -77,14 +76,7 @@ def _hub_note(ctx: CardContext) -> str:
 
 def render_data_card(stats: DatasetStats, ctx: CardContext) -> str:
     """The Data Card markdown for ``stats``."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("slm_finetune", "templates"),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
+    env = template_env()
     split_names = [s.name for s in stats.splits]
     topic_rows = [
         [topic, row["total"], *(row[name] for name in split_names)]

@@ -138,16 +138,9 @@ def improvement(row: dict[str, Any]) -> str:
 
 
 def render_card(context: dict[str, Any]) -> str:
-    import jinja2
+    from slm_finetune.templating import template_env
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("slm_finetune", "templates"),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
+    env = template_env()
     env.filters.update(fmt=fmt, improvement=improvement, thousands="{:,}".format)
     text = env.get_template("model_card.md.j2").render(**context)
     return re.sub(r"\n{3,}", "\n\n", text)
