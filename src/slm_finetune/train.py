@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +337,7 @@ def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> 
         "start_step": timer.start_step,
         "train_wall_time_s": round(facts["train_seconds"], 1),
         "total_wall_time_s": round(facts["total_seconds"], 1),
+        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mean_step_s": _mean(timer.step_seconds),
         "mean_eval_s": _mean(timer.eval_seconds),
         "torch_threads": facts["threads"],

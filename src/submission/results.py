@@ -9,6 +9,7 @@ results are missing gets one line naming the command that makes them.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,12 @@ def _metric_text(f: FineTuneFacts, metric: str, label: str = "", digits: int = 3
     row, label = f.row(metric), label or metric
     if row is None or row["base"] is None or row["finetuned"] is None:
         return f"{label} n/a"
-    return (f"{label} {row['base']:.{digits}f} -> {row['finetuned']:.{digits}f} "
-            f"({_pct(row['improvement_pct'])})")
+    change = row["improvement_pct"]
+    if row.get("higher_is_better") is False and change is not None:  # a decrease is the gain
+        change_text = f"{abs(change):.1f}% {'lower' if change >= 0 else 'higher'}"
+    else:
+        change_text = _pct(change)
+    return f"{label} {row['base']:.{digits}f} -> {row['finetuned']:.{digits}f} ({change_text})"
 
 
 def finetune_bullets(root: Path) -> list[str]:
@@ -146,8 +151,7 @@ def finetune_bullets(root: Path) -> list[str]:
         f"{t['best_val_loss']:.3f} (best, step {t['best_step']}).",
         f"Test set ({e['n_examples']} examples, greedy decoding): "
         f"{_metric_text(f, 'ROUGE-L')}{ci_text}; {_metric_text(f, 'BLEU')}.",
-        f"{_metric_text(f, 'Perplexity (response', 'Perplexity', 2)} (response tokens, "
-        "lower is better); "
+        f"{_metric_text(f, 'Perplexity (response', 'Perplexity', 2)} (response tokens); "
         f"{_metric_text(f, 'Key-fact accuracy')}.",
     ]
     return bullets + _baselines_bullet(root)
@@ -158,6 +162,22 @@ def _baselines_bullet(root: Path) -> list[str]:
     if not (root / "outputs/baseline_results.csv").is_file():
         return []
     table = artifacts.load_csv(root, "outputs/baseline_results.csv")
-    scores = ", ".join(f"{r.approach} {r.rougeL:.3f}" for r in table.itertuples())
+    scores = ", ".join(f"{r.label} {r.rougeL:.3f}" for r in table.itertuples())
     return [f"Prompting baselines vs fine-tuning, mean ROUGE-L on the test set: {scores} "
-            "(`outputs/baseline_results.csv`)."]
+            f"(`outputs/baseline_results.csv`).{_forgetting_text(root)}"]
+
+
+def _forgetting_text(root: Path) -> str:
+    """One sentence on catastrophic forgetting (Task 2.7), when it was run."""
+    path = root / "outputs/forgetting_results.json"
+    rows = json.loads(path.read_text(encoding="utf-8")).get("table") if path.is_file() else None
+    if not rows:
+        return ""
+    by_name = {r["Test Category"]: r for r in rows}
+    prompts = next(r for name, r in by_name.items() if name.startswith("All "))
+    fluency = next(r for name, r in by_name.items() if "perplexity" in name)
+    count = "".join(ch for ch in prompts["Test Category"] if ch.isdigit())
+    return (f" Forgetting check (`outputs/forgetting_results.json`): accuracy on {count} "
+            f"general prompts {prompts['Base Model Score']:.2f} (base) -> "
+            f"{prompts['Fine-Tuned Score']:.2f}, WikiText perplexity "
+            f"{fluency['Base Model Score']:.1f} -> {fluency['Fine-Tuned Score']:.1f}.")

@@ -31,7 +31,10 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "4 / 2 / 3 IT-support examples" in text
     assert "offline Q4_1 GGUF copy" in text and "2.500 (base) -> 1.250" in text
     assert "ROUGE-L 0.200 -> 0.300 (+50.0%)" in text and "Key-fact accuracy n/a" in text
-    assert "mean ROUGE-L on the test set: zero-shot 0.150, fine-tuned 0.300" in text
+    assert "Perplexity 12.00 -> 6.00 (50.0% lower)" in text
+    assert "mean ROUGE-L on the test set: Zero-shot (base) 0.150, Fine-tuned (LoRA) 0.300" in text
+    assert "accuracy on 15 general prompts 0.40 (base) -> 0.60" in text
+    assert "WikiText perplexity 70.0 -> 77.0." in text
     for part in text.split("**")[2::2]:  # the two challenges' bullet lists
         assert 3 <= part.count("\n- ") <= 5
     assert checks.readme_problems((tree / "README.md").read_text()) == []
