@@ -36,6 +36,7 @@ from typing import Any
 
 from slm_finetune.generate import Generation, GenerationCache, GenerationSettings
 from slm_finetune.prompt import SMOLLM2_EOS, format_prompt
+from slm_finetune.run_options import add_model_options, given
 from slm_finetune.schema import Example
 from tatweer_common.errors import UserError
 from tatweer_common.paths import is_smoke, project_root
@@ -144,11 +145,9 @@ class BaselineConfig:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = BaselineConfig()
-    parser.add_argument("--adapter", help=f"LoRA adapter folder (default {default.adapter})")
+    add_model_options(parser, default)
     parser.add_argument("--test-file", help=f"JSONL file to answer (default {default.test_file})")
     parser.add_argument("--limit", type=int, help="answer only the first N test examples")
-    parser.add_argument("--output-dir", help=f"where results go (default {default.output_dir})")
-    parser.add_argument("--cache", help=f"generation cache (default {default.cache_file})")
     parser.add_argument(
         "--timing-examples", type=int, help="prompts in the uncached timing batch (default 8)"
     )
@@ -175,15 +174,15 @@ def config_from_args(args: argparse.Namespace) -> BaselineConfig:
     settings = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size}
     settings = {k: v for k, v in settings.items() if v}
     config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, **settings))
-    changes = {
-        "adapter": args.adapter,
-        "test_file": args.test_file,
-        "output_dir": args.output_dir,
-        "cache_file": args.cache,
-        "limit": args.limit,
-        "timing_examples": args.timing_examples,
-    }
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    return given(
+        config,
+        adapter=args.adapter,
+        test_file=args.test_file,
+        output_dir=args.output_dir,
+        cache_file=args.cache,
+        limit=args.limit,
+        timing_examples=args.timing_examples,
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 
 from slm_finetune import metrics
 from slm_finetune.generate import Generation, GenerationCache, GenerationSettings, file_sha256
+from slm_finetune.run_options import add_model_options, given
 from slm_finetune.schema import Example
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
@@ -91,11 +92,9 @@ class ModelRun:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = EvalConfig()
-    parser.add_argument("--adapter", help=f"LoRA adapter folder (default {default.adapter})")
+    add_model_options(parser, default)
     parser.add_argument("--test-file", help=f"JSONL file to score (default {default.test_file})")
     parser.add_argument("--limit", type=int, help="score only the first N examples")
-    parser.add_argument("--output-dir", help=f"where results go (default {default.output_dir})")
-    parser.add_argument("--cache", help=f"generation cache (default {default.cache_file})")
     parser.add_argument("--batch-size", type=int, help="prompts generated together (default 8)")
     parser.add_argument("--max-new-tokens", type=int, help="generation length (default 200)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default 1; 0 = all)")
@@ -108,16 +107,15 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         max_new_tokens=args.max_new_tokens or (SMOKE_NEW_TOKENS if smoke else 200),
         batch_size=args.batch_size or GenerationSettings().batch_size,
     )
-    changes = {
-        "adapter": args.adapter,
-        "test_file": args.test_file,
-        "output_dir": args.output_dir or ("outputs/smoke/evaluation" if smoke else None),
-        "cache_file": args.cache,
-        "num_threads": args.threads,
-        "limit": args.limit if args.limit is not None else (SMOKE_LIMIT if smoke else None),
-    }
-    config = EvalConfig(settings=settings)
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    return given(
+        EvalConfig(settings=settings),
+        adapter=args.adapter,
+        test_file=args.test_file,
+        output_dir=args.output_dir or ("outputs/smoke/evaluation" if smoke else None),
+        cache_file=args.cache,
+        num_threads=args.threads,
+        limit=args.limit if args.limit is not None else (SMOKE_LIMIT if smoke else None),
+    )
 
 
 def main(args: argparse.Namespace) -> int:

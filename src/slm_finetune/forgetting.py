@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_finetune.generate import GenerationSettings
+from slm_finetune.run_options import add_model_options, given
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import is_smoke, project_root
@@ -208,10 +209,7 @@ class ForgettingConfig:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    default = ForgettingConfig()
-    parser.add_argument("--adapter", help=f"LoRA adapter folder (default {default.adapter})")
-    parser.add_argument("--output-dir", help=f"where results go (default {default.output_dir})")
-    parser.add_argument("--cache", help=f"generation cache (default {default.cache_file})")
+    add_model_options(parser, ForgettingConfig())
     parser.add_argument("--sentences", type=int, help="WikiText sentences (default 100)")
     parser.add_argument("--wikitext-file", help="offline WikiText test file (default: assets)")
     parser.add_argument("--max-new-tokens", type=int, help="answer length (default 128)")
@@ -236,14 +234,14 @@ def config_from_args(args: argparse.Namespace) -> ForgettingConfig:
     if args.max_new_tokens:
         settings = dataclasses.replace(config.settings, max_new_tokens=args.max_new_tokens)
         config = dataclasses.replace(config, settings=settings)
-    changes = {
-        "adapter": args.adapter,
-        "output_dir": args.output_dir,
-        "cache_file": args.cache,
-        "wikitext_file": args.wikitext_file,
-        "n_sentences": args.sentences,
-    }
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    return given(
+        config,
+        adapter=args.adapter,
+        output_dir=args.output_dir,
+        cache_file=args.cache,
+        wikitext_file=args.wikitext_file,
+        n_sentences=args.sentences,
+    )
 
 
 def main(args: argparse.Namespace) -> int:
