@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slm_finetune.curves import CURVES_NAME
 from slm_finetune.schema import Example, read_jsonl
 from slm_finetune.train_config import TrainConfig, load_config
 from tatweer_common.errors import UserError
@@ -26,7 +27,6 @@ from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import is_smoke, project_root
 
 SUMMARY_NAME = "train_summary.json"
-CURVES_NAME = "loss_curves.png"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,7 @@ NM_RUN = "python -m near_miss run"
 NM_BENCH = "python -m near_miss bench"
 FT_CURATE = "python -m slm_finetune curate"
 FT_TRAIN = "python -m slm_finetune train"
+FT_CURVES = "python -m slm_finetune curves"  # from the committed train_summary.json
 FT_EVAL = "python -m slm_finetune evaluate"
 FT_CARD = "python -m slm_finetune model-card"
 FT_FORGET = "python -m slm_finetune forgetting"
@@ -68,7 +69,7 @@ OUTPUTS = [
     Artifact("outputs/benchmark.csv", NM_BENCH),
     Artifact("outputs/benchmark.png", NM_BENCH),
     Artifact("outputs/lora_adapter/", FT_TRAIN),
-    Artifact("outputs/loss_curves.png", FT_TRAIN),
+    Artifact("outputs/loss_curves.png", FT_CURVES),
     Artifact("outputs/train_summary.json", FT_TRAIN),
     Artifact("outputs/evaluation_summary.json", FT_EVAL),
     Artifact("outputs/evaluation_results.csv", FT_EVAL),
