@@ -8,8 +8,8 @@ from tatweer_common.cli import dispatch
 COMMANDS = {
     "curate": ("slm_finetune.curate", "build, filter and split the IT-support dataset"),
     "train": ("slm_finetune.train", "LoRA fine-tuning with checkpoints, curves and a summary"),
-    "curves": ("slm_finetune.curves", "redraw loss_curves.png from train_summary.json"),
     "evaluate": ("slm_finetune.evaluate", "base vs fine-tuned: perplexity, ROUGE, BLEU, key facts"),
+    "figures": ("slm_finetune.figures", "redraw the PNGs from the committed results"),
     "model-card": ("slm_finetune.model_card", "write MODEL_CARD.md from the saved results"),
     "forgetting": ("slm_finetune.forgetting", "catastrophic forgetting: general prompts, WikiText"),
     "baselines": ("slm_finetune.baselines", "zero-/few-shot/CoT prompting vs the fine-tuned model"),

@@ -1,17 +1,11 @@
-"""Loss curves from the trainer's ``log_history``: train and validation loss against step.
-
-``python -m slm_finetune curves`` redraws ``outputs/loss_curves.png`` from the committed
-``outputs/train_summary.json`` (the figure itself is not committed), without training again.
-"""
+"""Loss curves from the trainer's ``log_history``: train and validation loss against step."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from tatweer_common.io import atomic_path
-from tatweer_common.paths import project_root
 
 CURVES_NAME = "loss_curves.png"
 
@@ -142,20 +136,3 @@ def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None) ->
     )
     return lines
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--summary", type=Path,
-                        help="training summary (default outputs/train_summary.json)")
-    parser.add_argument("--out", type=Path,
-                        help=f"figure to write (default: {CURVES_NAME} beside the summary)")
-
-
-def main(args: argparse.Namespace) -> int:
-    from slm_finetune.model_card import read_json
-
-    source = args.summary or project_root() / "outputs" / "train_summary.json"
-    summary = read_json(source, "train")
-    path = plot_loss_curves(summary["log_history"], args.out or source.with_name(CURVES_NAME),
-                            summary.get("best_step"), summary.get("base_val_loss"))
-    print(f"wrote {path}")
-    return 0

@@ -17,7 +17,7 @@ NM_RUN = "python -m near_miss run"
 NM_BENCH = "python -m near_miss bench"
 FT_CURATE = "python -m slm_finetune curate"
 FT_TRAIN = "python -m slm_finetune train"
-FT_CURVES = "python -m slm_finetune curves"  # from the committed train_summary.json
+FT_FIGURES = "python -m slm_finetune figures"  # redrawn from committed results
 FT_EVAL = "python -m slm_finetune evaluate"
 FT_CARD = "python -m slm_finetune model-card"
 FT_FORGET = "python -m slm_finetune forgetting"
@@ -69,14 +69,14 @@ OUTPUTS = [
     Artifact("outputs/benchmark.csv", NM_BENCH),
     Artifact("outputs/benchmark.png", NM_BENCH),
     Artifact("outputs/lora_adapter/", FT_TRAIN),
-    Artifact("outputs/loss_curves.png", FT_CURVES),
+    Artifact("outputs/loss_curves.png", FT_FIGURES),
     Artifact("outputs/train_summary.json", FT_TRAIN),
     Artifact("outputs/evaluation_summary.json", FT_EVAL),
     Artifact("outputs/evaluation_results.csv", FT_EVAL),
-    Artifact("outputs/error_analysis.png", FT_EVAL),
+    Artifact("outputs/error_analysis.png", FT_FIGURES),
     Artifact("outputs/forgetting_results.json", FT_FORGET),
     Artifact("outputs/baseline_results.csv", FT_BASELINES),
-    Artifact("outputs/baseline_comparison.png", FT_BASELINES),
+    Artifact("outputs/baseline_comparison.png", FT_FIGURES),
     Artifact("MODEL_CARD.md", FT_CARD),
     Artifact("demo_video.mp4", DEMO),
 ]

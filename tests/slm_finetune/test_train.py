@@ -143,19 +143,6 @@ def test_loss_curves_parse_the_log_history_and_save_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_curves_command_redraws_the_figure_from_a_saved_summary(tmp_path, capsys):
-    history = [{"step": 2, "loss": 2.0}, {"step": 2, "eval_loss": 1.9}]
-    summary = tmp_path / "train_summary.json"
-    summary.write_text(json.dumps({"log_history": history, "best_step": 2, "base_val_loss": 2.2}))
-    assert dispatch("slm_finetune", "", COMMANDS, ["curves", "--summary", str(summary)]) == 0
-    assert (tmp_path / "loss_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    summary.unlink()
-    assert dispatch("slm_finetune", "", COMMANDS, ["curves", "--summary", str(summary)]) == 2
-    assert "train_summary.json: not found (run: python -m slm_finetune train)" in (
-        capsys.readouterr().err
-    )
-
-
 def _summary(history, best_step, **extra):
     base = {
         "log_history": history, "best_step": best_step, "base_val_loss": 2.5,
