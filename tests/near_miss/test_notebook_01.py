@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from near_miss.detection import yolov5_weights
-from near_miss.ingest import offline_video, video_metadata
-from notebooks import execute_notebook
+from near_miss.ingest import video_metadata
+from notebooks import execute_notebook, offline_video_or_skip, stream_text
 
 NOTEBOOK = "notebooks/near_miss/01_setup_and_data.ipynb"
 
 
-def _stdout(nb) -> str:
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-
-
 @pytest.mark.slow
 def test_notebook_01_executes_and_prints_the_metadata():
-    video = offline_video()
-    missing = [p for p in (video, yolov5_weights()) if not p.is_file()]
-    if missing:
-        pytest.skip(f"offline assets absent: {', '.join(map(str, missing))}")
-    text = _stdout(execute_notebook(NOTEBOOK, timeout=300))
+    video = offline_video_or_skip()
+    text = stream_text(execute_notebook(NOTEBOOK, timeout=300))
     meta = video_metadata(video)
     assert "video source: offline stand-in" in text and "smoke run" in text
     assert "detector: YOLOv8n unavailable: smoke run" in text and "licence AGPL-3.0" in text

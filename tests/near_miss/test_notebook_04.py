@@ -5,21 +5,16 @@ from __future__ import annotations
 import pytest
 
 from near_miss.bench import BenchSettings
-from near_miss.detection import yolov5_weights
-from near_miss.ingest import offline_video
-from notebooks import ROOT, execute_notebook
+from notebooks import ROOT, code_outputs, execute_notebook, offline_video_or_skip, stream_text
 
 NOTEBOOK = "notebooks/near_miss/04_bonus.ipynb"
 
 
 @pytest.mark.slow
 def test_notebook_04_compares_filters_reviews_events_and_benchmarks():
-    missing = [p for p in (offline_video(), yolov5_weights()) if not p.is_file()]
-    if missing:
-        pytest.skip(f"offline assets absent: {', '.join(map(str, missing))}")
+    offline_video_or_skip()
     nb = execute_notebook(NOTEBOOK, timeout=600)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    outputs, text = code_outputs(nb), stream_text(nb)
     assert "replay with filters on == pipeline events: True" in text
     assert "annotated frames in outputs/smoke/review/" in text
     assert "recommended:" in text and "benchmark table:" in text

@@ -4,25 +4,16 @@ import json
 
 import pytest
 
-from notebooks import ROOT, execute_notebook
+from notebooks import ROOT, displayed_text, execute_notebook, markdown_headings
 
 NOTEBOOK = "notebooks/slm_finetune/03_evaluation.ipynb"
-
-
-def _text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(output.get("text", ""))
-        data = output.get("data", {})
-        parts.append(data.get("text/markdown", "") + data.get("text/plain", ""))
-    return "".join(parts)
 
 
 @pytest.mark.slow
 def test_notebook_03_runs_on_a_tiny_subset(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     nb = execute_notebook(NOTEBOOK, timeout=900)
-    outputs = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
+    outputs = displayed_text(nb)
     assert "smoke mode: True" in outputs
     assert "Fine-Tuned Model" in outputs and "Improvement (%)" in outputs
     assert "ROUGE-L 95% CI" in outputs and "largest relative improvement" in outputs
@@ -30,5 +21,4 @@ def test_notebook_03_runs_on_a_tiny_subset(monkeypatch):
     assert "disagreements" in outputs
     summary = json.loads((ROOT / "outputs/smoke/evaluation/evaluation_summary.json").read_text())
     assert summary["n_examples"] == 3 and summary["generation"]["max_new_tokens"] == 16
-    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
-    assert "## Root Cause Hypotheses" in headings
+    assert "## Root Cause Hypotheses" in markdown_headings(nb)

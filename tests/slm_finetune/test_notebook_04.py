@@ -4,25 +4,16 @@ import json
 
 import pytest
 
-from notebooks import ROOT, execute_notebook
+from notebooks import ROOT, displayed_text, execute_notebook, markdown_headings
 
 NOTEBOOK = "notebooks/slm_finetune/04_bonus.ipynb"
-
-
-def _text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(output.get("text", ""))
-        data = output.get("data", {})
-        parts.append(data.get("text/plain", ""))
-    return "".join(parts)
 
 
 @pytest.mark.slow
 def test_notebook_04_runs_on_a_tiny_subset(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     nb = execute_notebook(NOTEBOOK, timeout=900)
-    outputs = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
+    outputs = displayed_text(nb)
     assert "smoke mode: True" in outputs
     assert "Degradation %" in outputs and "Fine-Tuned Score" in outputs
     assert outputs.count("tuned score") == 3  # one prompt per category, each shown
@@ -32,5 +23,4 @@ def test_notebook_04_runs_on_a_tiny_subset(monkeypatch):
     summary = json.loads((out / "forgetting_results.json").read_text(encoding="utf-8"))
     assert summary["fluency"]["n_sentences"] == 5 and len(summary["probes"]) == 3
     assert (out / "baseline_comparison.png").is_file()
-    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
-    assert "## Catastrophic Forgetting Assessment" in headings
+    assert "## Catastrophic Forgetting Assessment" in markdown_headings(nb)
