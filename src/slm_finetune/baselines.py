@@ -36,7 +36,7 @@ from typing import Any
 
 from slm_finetune.generate import Generation, GenerationCache, GenerationSettings
 from slm_finetune.prompt import SMOLLM2_EOS, format_prompt
-from slm_finetune.run_options import add_model_options, given
+from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.schema import Example
 from tatweer_common.errors import UserError
 from tatweer_common.paths import is_smoke, project_root
@@ -170,10 +170,9 @@ def preset(smoke: bool = False) -> BaselineConfig:
 
 def config_from_args(args: argparse.Namespace) -> BaselineConfig:
     """The preset (smoke when TATWEER_SMOKE=1) overridden by the options given."""
-    config = preset(is_smoke())
-    settings = {"max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size}
-    settings = {k: v for k, v in settings.items() if v}
-    config = dataclasses.replace(config, settings=dataclasses.replace(config.settings, **settings))
+    config = given_settings(
+        preset(is_smoke()), max_new_tokens=args.max_new_tokens, batch_size=args.batch_size
+    )
     return given(
         config,
         adapter=args.adapter,

@@ -135,4 +135,3 @@ def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None) ->
         "measured by the evaluation stage (Task 2.4), not here"
     )
     return lines
-

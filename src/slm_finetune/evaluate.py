@@ -30,7 +30,7 @@ from typing import Any
 
 from slm_finetune import metrics
 from slm_finetune.generate import Generation, GenerationCache, GenerationSettings, file_sha256
-from slm_finetune.run_options import add_model_options, given
+from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.schema import Example
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
@@ -103,12 +103,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
     """The run's config; TATWEER_SMOKE=1 means 3 examples, 16 new tokens, outputs/smoke/."""
     smoke = is_smoke()
-    settings = GenerationSettings(
-        max_new_tokens=args.max_new_tokens or (SMOKE_NEW_TOKENS if smoke else 200),
-        batch_size=args.batch_size or GenerationSettings().batch_size,
-    )
+    settings = GenerationSettings(max_new_tokens=SMOKE_NEW_TOKENS if smoke else 200)
     return given(
-        EvalConfig(settings=settings),
+        given_settings(
+            EvalConfig(settings=settings),
+            max_new_tokens=args.max_new_tokens,
+            batch_size=args.batch_size,
+        ),
         adapter=args.adapter,
         test_file=args.test_file,
         output_dir=args.output_dir or ("outputs/smoke/evaluation" if smoke else None),

@@ -33,8 +33,12 @@ def main(args: argparse.Namespace) -> int:
     if not table.is_file():
         raise UserError(f"{table}: not found (run: python -m slm_finetune baselines)")
     written = [
-        plot_loss_curves(train["log_history"], out / CURVES_NAME, train.get("best_step"),
-                         train.get("base_val_loss")),
+        plot_loss_curves(
+            train["log_history"],
+            out / CURVES_NAME,
+            train.get("best_step"),
+            train.get("base_val_loss"),
+        ),
         error_analysis.plot_tally(analysis, out / evaluate.PLOT_NAME),
         baselines.plot_comparison(pd.read_csv(table), out / baselines.PLOT_NAME),
     ]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_finetune.generate import GenerationSettings
-from slm_finetune.run_options import add_model_options, given
+from slm_finetune.run_options import add_model_options, given, given_settings
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import is_smoke, project_root
@@ -230,12 +230,8 @@ def preset(smoke: bool = False) -> ForgettingConfig:
 
 def config_from_args(args: argparse.Namespace) -> ForgettingConfig:
     """The preset (smoke when TATWEER_SMOKE=1) overridden by the options given."""
-    config = preset(is_smoke())
-    if args.max_new_tokens:
-        settings = dataclasses.replace(config.settings, max_new_tokens=args.max_new_tokens)
-        config = dataclasses.replace(config, settings=settings)
     return given(
-        config,
+        given_settings(preset(is_smoke()), max_new_tokens=args.max_new_tokens),
         adapter=args.adapter,
         output_dir=args.output_dir,
         cache_file=args.cache,

@@ -1,7 +1,8 @@
 """Command-line options shared by the commands that run both models.
 
 ``evaluate``, ``forgetting`` and ``baselines`` each take a LoRA adapter, an output folder and
-a generation cache, and override their preset with the options that were given.
+a generation cache, and override their preset (and its decoding settings) with the options
+that were given.
 """
 
 from __future__ import annotations
@@ -23,3 +24,9 @@ def add_model_options(parser: argparse.ArgumentParser, default: Any) -> None:
 def given(config: Config, **options: Any) -> Config:
     """``config`` with the fields of the options that were given (not None) replaced."""
     return dataclasses.replace(config, **{k: v for k, v in options.items() if v is not None})
+
+
+def given_settings(config: Config, **options: Any) -> Config:
+    """``config`` with the decoding settings given (not None, not 0) replaced in ``.settings``."""
+    chosen = {k: v for k, v in options.items() if v}
+    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, **chosen))

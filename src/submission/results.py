@@ -9,7 +9,6 @@ results are missing gets one line naming the command that makes them.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -169,13 +168,12 @@ def _baselines_bullet(root: Path) -> list[str]:
 
 def _forgetting_text(root: Path) -> str:
     """One sentence on catastrophic forgetting (Task 2.7), when it was run."""
-    path = root / "outputs/forgetting_results.json"
-    rows = json.loads(path.read_text(encoding="utf-8")).get("table") if path.is_file() else None
+    path = "outputs/forgetting_results.json"
+    rows = artifacts.load_json(root, path).get("table") if (root / path).is_file() else None
     if not rows:
         return ""
-    by_name = {r["Test Category"]: r for r in rows}
-    prompts = next(r for name, r in by_name.items() if name.startswith("All "))
-    fluency = next(r for name, r in by_name.items() if "perplexity" in name)
+    prompts = next(r for r in rows if r["Test Category"].startswith("All "))
+    fluency = next(r for r in rows if "perplexity" in r["Test Category"])
     count = "".join(ch for ch in prompts["Test Category"] if ch.isdigit())
     return (f" Forgetting check (`outputs/forgetting_results.json`): accuracy on {count} "
             f"general prompts {prompts['Base Model Score']:.2f} (base) -> "
