@@ -76,3 +76,10 @@ def test_dispatch_returns_command_exit_code(monkeypatch):
 def test_atomic_write_leaves_a_world_readable_file(tmp_path):
     target = write_text_atomic(tmp_path / "report.html", "<html></html>")
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_display_path_is_relative_inside_the_project_and_unchanged_outside(tmp_path):
+    inside = paths.project_root() / "outputs" / "run.json"
+    assert paths.display_path(inside) == "outputs/run.json"
+    outside = tmp_path / "clip.mp4"
+    assert paths.display_path(outside) == outside.as_posix()

@@ -39,3 +39,15 @@ def cache_dir(*parts: str) -> Path:
 def is_smoke() -> bool:
     """True when notebooks and commands should run on a tiny input (set by the tests)."""
     return os.environ.get("TATWEER_SMOKE") == "1"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the project root when inside it, else as given (POSIX form).
+
+    Keeps logs, summaries and cards free of this machine's absolute paths.
+    """
+    given = Path(path)
+    try:
+        return given.resolve().relative_to(project_root()).as_posix()
+    except ValueError:
+        return given.as_posix()
