@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from near_miss.outputs.report import SPEC_COLUMNS, RunSummary
 from near_miss.pipeline import TRACK_COLUMNS
-from near_miss.report import SPEC_COLUMNS, RunSummary
 
 LEVEL_OF = {0.9: "High", 0.8: "High", 0.55: "Medium", 0.5: "Medium", 0.2: "Low"}
 
@@ -61,7 +61,7 @@ def summary(frames: int = 20, fps: float = 10.0, width: int = 320, height: int =
 
 def write_video(path: Path, frames: int = 20, fps: float = 10.0, size=(320, 192)) -> Path:
     """A small H.264 test video: a grey gradient whose brightness changes per frame."""
-    from near_miss.render import write_h264
+    from near_miss.outputs.render import write_h264
 
     w, h = size
     base = np.tile(np.linspace(40, 200, w, dtype=np.uint8), (h, 1))

@@ -81,5 +81,7 @@ def test_atomic_write_leaves_a_world_readable_file(tmp_path):
 def test_display_path_is_relative_inside_the_project_and_unchanged_outside(tmp_path):
     inside = paths.project_root() / "outputs" / "run.json"
     assert paths.display_path(inside) == "outputs/run.json"
+    beside = paths.project_root().parent / "shared" / "assets" / "clip.mp4"
+    assert paths.display_path(beside) == "../shared/assets/clip.mp4"
     outside = tmp_path / "clip.mp4"
     assert paths.display_path(outside) == outside.as_posix()

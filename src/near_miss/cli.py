@@ -6,10 +6,19 @@ from tatweer_common.cli import dispatch
 
 # command -> (module with add_arguments/main, one-line help)
 COMMANDS = {
-    "info": ("near_miss.overview", "video metadata, detection summary and tracking statistics"),
+    "info": (
+        "near_miss.outputs.overview",
+        "video metadata, detection summary and tracking statistics",
+    ),
     "run": ("near_miss.pipeline", "full pipeline: annotated video, plots, events and HTML report"),
-    "scenarios": ("near_miss.scenarios", "precision/recall of near-miss logic on scripted scenes"),
-    "bench": ("near_miss.bench", "CPU speed vs missed events of each optimization (Task 1.7)"),
+    "scenarios": (
+        "near_miss.nearmiss.scenarios",
+        "precision/recall of near-miss logic on scripted scenes",
+    ),
+    "bench": (
+        "near_miss.bench.benchmark",
+        "CPU speed vs missed events of each optimization (Task 1.7)",
+    ),
 }
 
 

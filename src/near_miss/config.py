@@ -31,7 +31,7 @@ class PipelineConfig:
     data_dir: str = "data"
     detector: str = "auto"  # "auto" | "yolov8n" | "yolov5n" | a path to weights
     imgsz: int = 640
-    backend: str = "torch"  # "torch" | "onnx" (onnxruntime, near_miss.onnx_backend)
+    backend: str = "torch"  # "torch" | "onnx" (onnxruntime, near_miss.detection.onnx_backend)
     rect: bool = False  # letterbox to the frame's aspect ratio (multiple of 32), not a square
     conf: float = 0.4
     stride: int = 2

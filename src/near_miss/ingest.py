@@ -26,7 +26,7 @@ import numpy as np
 
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
-from tatweer_common.paths import assets_dir, is_smoke
+from tatweer_common.paths import assets_dir, display_path, is_smoke
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v=r86kxxU-LUY"
 DEFAULT_VIDEO_NAME = "raw_video.mp4"
@@ -65,13 +65,6 @@ class VideoSource:
 def offline_video() -> Path:
     """The offline stand-in video (may not exist outside this machine)."""
     return assets_dir() / OFFLINE_VIDEO
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def _open(path: str | os.PathLike) -> cv2.VideoCapture:
@@ -243,13 +236,13 @@ def _from_url(url: str, data_dir: Path) -> VideoSource:
     name = DEFAULT_VIDEO_NAME if url == YOUTUBE_URL else _url_file_name(url)
     target = data_dir / name
     if _is_valid_video(target):
-        return VideoSource(target, "url", f"{url} already downloaded ({_display(target)})")
+        return VideoSource(target, "url", f"{url} already downloaded ({display_path(target)})")
     try:
         download_video(url, target)
     except RuntimeError as exc:
         raise UserError(f"{url}: cannot download the video ({exc})") from exc
     video_metadata(target)
-    return VideoSource(target, "url", f"downloaded {url} to {_display(target)}")
+    return VideoSource(target, "url", f"downloaded {url} to {display_path(target)}")
 
 
 def _url_file_name(url: str) -> str:
@@ -259,7 +252,8 @@ def _url_file_name(url: str) -> str:
 def _default_source(data_dir: Path) -> VideoSource:
     target = data_dir / DEFAULT_VIDEO_NAME
     if _is_valid_video(target):
-        return VideoSource(target, "youtube", f"spec video already downloaded ({_display(target)})")
+        shown = display_path(target)
+        return VideoSource(target, "youtube", f"spec video already downloaded ({shown})")
     if is_smoke():
         reason = "smoke run (TATWEER_SMOKE=1): no download attempted"
     else:
@@ -273,7 +267,7 @@ def _default_source(data_dir: Path) -> VideoSource:
     if not fallback.is_file():
         raise UserError(f"no video: {reason}; offline default {fallback} not found (use --video)")
     video_metadata(fallback)
-    return VideoSource(fallback, "offline", f"offline stand-in {_display(fallback)} ({reason})")
+    return VideoSource(fallback, "offline", f"offline stand-in {display_path(fallback)} ({reason})")
 
 
 def resolve_video(video: str | None = None, data_dir: str | os.PathLike = "data") -> VideoSource:
@@ -290,6 +284,6 @@ def resolve_video(video: str | None = None, data_dir: str | os.PathLike = "data"
     else:
         path = Path(video).expanduser()
         video_metadata(path)
-        source = VideoSource(path, "local", f"--video {_display(path)}")
+        source = VideoSource(path, "local", f"--video {display_path(path)}")
     print(f"video source: {source.note}")
     return source

@@ -24,7 +24,7 @@ from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
 
 if TYPE_CHECKING:  # report imports cv2; the CLI parser must stay quick to build
-    from near_miss.report import RunSummary
+    from near_miss.outputs.report import RunSummary
 
 TRACK_COLUMNS = [
     "frame_index", "object_id", "class", "coco_class",
@@ -168,7 +168,7 @@ def analyse(config: PipelineConfig, progress: bool = True) -> Analysis:
 
 def _summary(config: PipelineConfig, source, meta, end: int) -> RunSummary:
     """A RunSummary of the video and the configuration (detection/tracking filled later)."""
-    from near_miss.report import RunSummary
+    from near_miss.outputs.report import RunSummary
 
     return RunSummary(
         video={"path": str(source.path), "origin": source.origin, "note": source.note,
@@ -199,7 +199,7 @@ def save_tables(analysis: Analysis, out: Path) -> dict[str, Path]:
 
 def load_tables(out: str | Path) -> Analysis:
     """The tables saved by a previous run in ``out``; UserError naming what is missing."""
-    from near_miss.report import RunSummary
+    from near_miss.outputs.report import RunSummary
 
     out = Path(out)
     missing = [name for name in TABLES.values() if not (out / name).is_file()]
@@ -220,8 +220,8 @@ def load_tables(out: str | Path) -> Analysis:
 
 def _thumbnails(video: Path, analysis: Analysis) -> dict[int, str]:
     from near_miss.ingest import read_frame
-    from near_miss.render import event_thumbnail
-    from near_miss.report import jpeg_uri, top_events
+    from near_miss.outputs.render import event_thumbnail
+    from near_miss.outputs.report import jpeg_uri, top_events
 
     tracks = analysis.tracks
     thumbs = {}
@@ -236,9 +236,9 @@ def build_artifacts(analysis: Analysis, out: str | Path, render_video: bool = Tr
                     progress: bool = True, started: float | None = None) -> dict[str, Path]:
     """Annotated video, dashboard PNGs and report.html from the tables; returns their paths."""
     from near_miss.ingest import read_frame
-    from near_miss.plots import save_dashboard
-    from near_miss.render import render_video as render
-    from near_miss.report import write_report
+    from near_miss.outputs.plots import save_dashboard
+    from near_miss.outputs.render import render_video as render
+    from near_miss.outputs.report import write_report
 
     out, s = Path(out), analysis.summary
     video, cfg, times = Path(s.video["path"]), s.config, s.stage_times

@@ -89,7 +89,7 @@ class FineTuneFacts:
 def _bench(root: Path) -> BenchFacts | None:
     if not (root / "outputs/benchmark.csv").is_file():
         return None
-    from near_miss.bench import SPEC_DEFAULT, recommend
+    from near_miss.bench.benchmark import SPEC_DEFAULT, recommend
 
     table = load_csv(root, "outputs/benchmark.csv")
     rec = recommend(table)

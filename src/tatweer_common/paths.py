@@ -42,12 +42,14 @@ def is_smoke() -> bool:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """``path`` relative to the project root when inside it, else as given (POSIX form).
+    """``path`` as shown in logs, summaries and cards: relative to the project root when inside
+    it or beside it (``../shared/assets/...``), else as given; POSIX form either way.
 
-    Keeps logs, summaries and cards free of this machine's absolute paths.
+    Keeps what the project writes free of this machine's absolute paths.
     """
     given = Path(path)
-    try:
-        return given.resolve().relative_to(project_root()).as_posix()
-    except ValueError:
-        return given.as_posix()
+    root = project_root()
+    resolved = given.resolve()
+    if resolved.is_relative_to(root.parent):
+        return Path(os.path.relpath(resolved, root)).as_posix()
+    return given.as_posix()

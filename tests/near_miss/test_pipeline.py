@@ -12,7 +12,7 @@ from near_miss import pipeline
 from near_miss.cli import main as cli_main
 from near_miss.config import PipelineConfig, load_config
 from near_miss.ingest import offline_video, video_metadata
-from near_miss.report import SPEC_COLUMNS
+from near_miss.outputs.report import SPEC_COLUMNS
 from near_miss_artifacts import chromium, probe_report
 from tatweer_common.errors import UserError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from near_miss.bench import BenchSettings
+from near_miss.bench.benchmark import BenchSettings
 from notebooks import ROOT, code_outputs, execute_notebook, offline_video_or_skip, stream_text
 
 NOTEBOOK = "notebooks/near_miss/04_bonus.ipynb"

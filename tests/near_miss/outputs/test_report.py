@@ -7,8 +7,15 @@ import re
 import numpy as np
 import pytest
 
-from near_miss.plots import save_dashboard
-from near_miss.report import RunSummary, fmt, jpeg_uri, limitations, top_events, write_report
+from near_miss.outputs.plots import save_dashboard
+from near_miss.outputs.report import (
+    RunSummary,
+    fmt,
+    jpeg_uri,
+    limitations,
+    top_events,
+    write_report,
+)
 from near_miss_artifacts import chromium, events_table, probe_report, summary, tracks_table
 
 SECTIONS = [

@@ -5,15 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from near_miss.detection import (
-    CLASS_MAP,
-    UltralyticsDetector,
-    detect_objects,
-    load_detector,
-    yolov5_weights,
-)
+from near_miss.detection import CLASS_MAP, detect_objects, load_detector, yolov5_weights
+from near_miss.detection.models import UltralyticsDetector
+from near_miss.detection.onnx_backend import Letterbox, OnnxDetector
 from near_miss.ingest import offline_video, read_frame
-from near_miss.onnx_backend import Letterbox, OnnxDetector
 from tatweer_common.errors import UserError
 
 

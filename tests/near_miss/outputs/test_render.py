@@ -7,7 +7,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from near_miss.render import (
+from near_miss.outputs.render import (
     FrameAnnotator,
     active_frames,
     annotate_frame,

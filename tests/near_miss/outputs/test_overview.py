@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from near_miss import detection, ingest
+from near_miss import ingest
 from near_miss.cli import COMMANDS
-from near_miss.detection import Box, DetectionStats
-from near_miss.overview import analyse, format_overview
+from near_miss.detection import loader
+from near_miss.detection.models import Box, DetectionStats
+from near_miss.outputs.overview import analyse, format_overview
 from near_miss.tracking import make_tracker
 from tatweer_common.cli import dispatch
 from tatweer_common.paths import assets_dir
@@ -84,7 +85,7 @@ def test_bad_options_are_one_line_errors(argv, message, capsys) -> None:
 @pytest.mark.slow
 def test_info_on_the_offline_sample(tmp_path: Path, monkeypatch, capsys) -> None:
     video = assets_dir() / ingest.OFFLINE_VIDEO
-    if not video.is_file() or not (assets_dir() / detection.YOLOV5_ASSET).is_file():
+    if not video.is_file() or not (assets_dir() / loader.YOLOV5_ASSET).is_file():
         pytest.skip(f"offline assets under {assets_dir()} are absent")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))
@@ -92,7 +93,7 @@ def test_info_on_the_offline_sample(tmp_path: Path, monkeypatch, capsys) -> None
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network (test)")
 
-    monkeypatch.setattr(detection, "download_file", offline)
+    monkeypatch.setattr(loader, "download_file", offline)
     assert info("--video", str(video), "--max-frames", "6", "--tracker", "sort") == 0
     out = capsys.readouterr().out
     assert "source: local" in out and "143 frames, 11.03 fps, 640x352" in out

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from near_miss import bench
-from near_miss.bench import REFERENCE, BenchConfig, BenchSettings, cached_run, recommend
-from near_miss.bench_metrics import detection_recall, match_events, tracked_frames
+from near_miss.bench import benchmark as bench
+from near_miss.bench.benchmark import REFERENCE, BenchConfig, BenchSettings, cached_run, recommend
+from near_miss.bench.metrics import detection_recall, match_events, tracked_frames
 from near_miss.cli import main as cli_main
 from near_miss.detection import yolov5_weights
 from near_miss.ingest import offline_video
 from near_miss.nearmiss import run_detector
+from near_miss.nearmiss.scenarios import FPS, STRIDE, build_scenarios
 from near_miss.pipeline import TRACK_COLUMNS, _track_rows
-from near_miss.scenarios import FPS, STRIDE, build_scenarios
 
 
 def test_configurations_start_with_the_reference_and_cover_strides_1_to_4():

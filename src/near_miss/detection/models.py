@@ -1,38 +1,24 @@
-"""Object detection (spec Task 1.2): a pre-trained COCO YOLO, filtered to road users.
+"""Detector models (spec Task 1.2): a pre-trained COCO YOLO behind one small interface,
+filtered to road users.
 
-Model resolution order of ``load_detector("auto")``:
-
-1. **YOLOv8n** through ``ultralytics`` (the spec's default; AGPL-3.0): ``./yolov8n.pt`` or the
-   cached ``<cache>/models/yolov8n.pt``, else downloaded there from the Ultralytics GitHub
-   release with a short timeout (never into the repository).
-2. **YOLOv5n**, the official COCO checkpoint ``<assets>/models/yolov5n.pt`` (AGPL-3.0), loaded
-   offline by ``near_miss.yolov5_offline`` when (1) cannot be had, with one line saying so.
-
-Why these models: both are the nano variants of their families, the lightest YOLOs, which
-run a 640x640 frame on one CPU core in well under a second, and both are trained on COCO,
-whose classes cover the road users we need. Frames are letterboxed to a
-square ``imgsz`` (640, as the spec asks; ``rect=True`` pads only to a multiple of 32, about
-twice as fast on 16:9 video), NMS is applied (IoU 0.45), and boxes are mapped back to the
-original frame's pixels.
+Why these models: YOLOv8n (online) and YOLOv5n (offline stand-in) are the nano variants of
+their families, the lightest YOLOs, which run a 640x640 frame on one CPU core in well under a
+second, and both are trained on COCO, whose classes cover the road users we need. Frames are
+letterboxed to a square ``imgsz`` (640, as the spec asks; ``rect=True`` pads only to a
+multiple of 32, about twice as fast on 16:9 video), NMS is applied (IoU 0.45), and boxes are
+mapped back to the original frame's pixels. Which model is loaded: ``detection.loader``.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import urllib.request
 import weakref
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from near_miss.config import BACKENDS
-from tatweer_common.errors import UserError
-from tatweer_common.io import atomic_path
-from tatweer_common.paths import assets_dir, cache_dir, is_smoke
 
 CLASS_MAP = {
     "car": "vehicle",
@@ -42,12 +28,8 @@ CLASS_MAP = {
     "bicycle": "vehicle",
     "person": "pedestrian",
 }
-YOLOV8_NAME = "yolov8n.pt"
-YOLOV8_URL = f"https://github.com/ultralytics/assets/releases/download/v8.3.0/{YOLOV8_NAME}"
-YOLOV5_ASSET = "models/yolov5n.pt"
 LICENCE = "AGPL-3.0"
 IOU_THRESHOLD = 0.45
-DOWNLOAD_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -167,7 +149,7 @@ def letterbox(frame: np.ndarray, imgsz: int = 640, rect: bool = False) -> np.nda
 class YOLOv5Detector:
     """A YOLOv5-format model (``forward`` -> ``(1, n, 5 + nc)`` decoded boxes) as a ``Detector``.
 
-    ``from_checkpoint`` loads the offline YOLOv5n weights (see ``near_miss.yolov5_offline``).
+    ``from_checkpoint`` loads the offline YOLOv5n weights (see ``detection.yolov5_offline``).
     """
 
     name = "yolov5n"
@@ -185,7 +167,7 @@ class YOLOv5Detector:
     def from_checkpoint(
         cls, weights: str | Path, imgsz: int = 640, rect: bool = False
     ) -> YOLOv5Detector:
-        from near_miss.yolov5_offline import class_names, load_yolov5_checkpoint
+        from near_miss.detection.yolov5_offline import class_names, load_yolov5_checkpoint
 
         model = load_yolov5_checkpoint(weights)
         return cls(model, class_names(model), imgsz, rect)
@@ -211,108 +193,6 @@ class YOLOv5Detector:
         boxes = _to_boxes(xyxy.numpy(), det[:, 4].numpy(), det[:, 5].numpy(), self.names)
         self.stats.record((time.perf_counter() - start) * 1000)
         return boxes
-
-
-def download_file(url: str, target: Path, timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
-    """Download ``url`` to ``target`` atomically (no partial file is ever left at ``target``)."""
-    with (
-        urllib.request.urlopen(url, timeout=timeout_s) as response,
-        atomic_path(target) as tmp,
-        open(tmp, "wb") as fh,
-    ):
-        while chunk := response.read(1 << 20):
-            fh.write(chunk)
-    return target
-
-
-def find_yolov8_weights() -> Path:
-    """``./yolov8n.pt`` or the cached copy, else download it into the cache (short timeout)."""
-    cached = cache_dir("models") / YOLOV8_NAME
-    for candidate in (Path.cwd() / YOLOV8_NAME, cached):
-        if candidate.is_file():
-            return candidate
-    if is_smoke():
-        raise RuntimeError("smoke run (TATWEER_SMOKE=1): no download attempted")
-    try:
-        return download_file(YOLOV8_URL, cached)
-    except OSError as exc:  # URLError, timeouts and HTTP errors are all OSErrors
-        reason = getattr(exc, "reason", None) or exc
-        raise RuntimeError(f"download of {YOLOV8_URL} failed ({reason})") from exc
-
-
-def yolov5_weights() -> Path:
-    return assets_dir() / YOLOV5_ASSET
-
-
-def _is_yolov5_repo_checkpoint(path: Path) -> bool:
-    """True for checkpoints pickled by the yolov5 repository (they reference ``models.yolo``)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            pkl = next(n for n in zf.namelist() if n.endswith("data.pkl"))
-            return b"models.yolo" in zf.read(pkl)
-    except (zipfile.BadZipFile, StopIteration, OSError):
-        return False
-
-
-def _load_yolov8(imgsz: int, rect: bool) -> UltralyticsDetector:
-    weights = find_yolov8_weights()
-    try:
-        detector = UltralyticsDetector(weights, imgsz, name="yolov8n", rect=rect)
-    except Exception as exc:  # a corrupt cached file must not stop the offline fallback
-        raise RuntimeError(f"{weights} could not be loaded: {exc}") from exc
-    print(f"detector: YOLOv8n via ultralytics from {weights} (Ultralytics, {LICENCE})")
-    return detector
-
-
-def _load_yolov5(imgsz: int, rect: bool, why: str | None = None) -> YOLOv5Detector:
-    weights = yolov5_weights()
-    detector = YOLOv5Detector.from_checkpoint(weights, imgsz, rect)
-    reason = f"YOLOv8n unavailable: {why}; " if why else ""
-    print(f"detector: {reason}using offline YOLOv5n checkpoint {weights} (Ultralytics, {LICENCE})")
-    return detector
-
-
-def load_detector(
-    source: str = "auto", imgsz: int = 640, threads: int | None = None, rect: bool = False,
-    backend: str = "torch",
-) -> Detector:
-    """A ``Detector`` for ``source``: ``auto`` (YOLOv8n, else offline YOLOv5n), ``yolov8n``,
-    ``yolov5n`` or a path to a ``.pt`` checkpoint (ultralytics or yolov5-repository format).
-
-    ``imgsz``/``rect``: see ``letterbox``; ``threads``: torch CPU threads (``default_threads``).
-    ``backend="onnx"``: the same model exported to ONNX and run by onnxruntime
-    (``near_miss.onnx_backend``). Prints one line naming the model used and why."""
-    if backend not in BACKENDS:
-        raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "onnx":
-        from near_miss.onnx_backend import OnnxDetector
-
-        return OnnxDetector.from_torch(load_detector(source, imgsz, threads, rect), threads)
-    import torch
-
-    torch.set_num_threads(threads or default_threads())
-    if source == "auto":
-        try:
-            return _load_yolov8(imgsz, rect)
-        except RuntimeError as exc:
-            return _load_yolov5(imgsz, rect, why=str(exc))
-    if source == "yolov8n":
-        try:
-            return _load_yolov8(imgsz, rect)
-        except RuntimeError as exc:
-            raise UserError(f"detector yolov8n: {exc}") from exc
-    if source == "yolov5n":
-        return _load_yolov5(imgsz, rect)
-    path = Path(source)
-    if not path.is_file():
-        raise UserError(f"{source}: not a detector name (auto, yolov8n, yolov5n) or a file")
-    detector = (
-        YOLOv5Detector.from_checkpoint(path, imgsz, rect)
-        if _is_yolov5_repo_checkpoint(path)
-        else UltralyticsDetector(path, imgsz, rect=rect)
-    )
-    print(f"detector: {detector.name} from {path}")
-    return detector
 
 
 _WRAPPED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

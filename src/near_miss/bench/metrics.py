@@ -29,6 +29,8 @@ import pandas as pd
 
 from near_miss.tracking.sort import iou_matrix
 
+TARGET_FPS = 30.0  # the benchmark's speed bar (spec: >= 15 fps end to end)
+MAX_MISSED_PCT = 10.0  # the benchmark's quality bar
 ID_IOU = 0.3
 RECALL_IOU = 0.5
 BOX = ["x1", "y1", "x2", "y2"]

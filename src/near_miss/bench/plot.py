@@ -10,8 +10,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from near_miss.bench import MAX_MISSED_PCT, TARGET_FPS
-from near_miss.plots import save_figure
+from near_miss.bench.metrics import MAX_MISSED_PCT, TARGET_FPS
+from near_miss.outputs.plots import save_figure
 
 
 def _grid(runs: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from near_miss.nearmiss.events import SPEC_COLUMNS, level_counts
-from near_miss.render import mmss
+from near_miss.outputs.render import mmss
 from tatweer_common.io import write_text_atomic
 
 __all__ = ["SPEC_COLUMNS", "RunSummary", "level_counts", "render_report", "write_report"]
@@ -154,7 +154,7 @@ def render_report(
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(files("near_miss") / "templates")),
+        loader=jinja2.FileSystemLoader(str(files("near_miss.outputs") / "templates")),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

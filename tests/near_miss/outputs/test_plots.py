@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 
-from near_miss.plots import (
+from near_miss.outputs.plots import (
     LEVEL_COLOURS,
     NO_EVENTS,
     event_locations,

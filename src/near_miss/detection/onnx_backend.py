@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from near_miss.detection import (
+from near_miss.detection.models import (
     IOU_THRESHOLD,
     LICENCE,
     Box,

@@ -2,8 +2,8 @@ import argparse
 
 import pytest
 
-from near_miss import scenarios as sc
 from near_miss.nearmiss import FilterConfig, run_detector
+from near_miss.nearmiss import scenarios as sc
 
 
 @pytest.fixture(scope="module")

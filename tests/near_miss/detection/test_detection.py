@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from near_miss import detection
-from near_miss.detection import (
-    CLASS_MAP,
-    Box,
-    DetectionStats,
-    YOLOv5Detector,
-    detect_objects,
-    load_detector,
-)
+from near_miss.detection import CLASS_MAP, Box, detect_objects, load_detector, loader, models
+from near_miss.detection.models import DetectionStats, YOLOv5Detector
 from near_miss.ingest import read_frame
 from tatweer_common.errors import UserError
 from tatweer_common.paths import assets_dir
@@ -121,14 +114,14 @@ def test_letterboxed_boxes_map_back_to_original_pixels(shape, box, rect) -> None
 
 
 def test_letterbox_is_square_and_keeps_the_aspect() -> None:
-    image = detection.letterbox(np.full((352, 640, 3), 255, np.uint8), 640)
+    image = models.letterbox(np.full((352, 640, 3), 255, np.uint8), 640)
     assert image.shape == (640, 640, 3)
     rows = np.nonzero(image[:, 320, 0] == 255)[0]
     assert (rows.min(), rows.max() + 1) == (144, 496)  # centred, 352 rows tall
 
 
 def test_rect_letterbox_pads_to_a_multiple_of_32() -> None:
-    image = detection.letterbox(np.full((720, 1280, 3), 255, np.uint8), 640, rect=True)
+    image = models.letterbox(np.full((720, 1280, 3), 255, np.uint8), 640, rect=True)
     assert image.shape == (384, 640, 3)  # 1280x720 -> 640x360, padded to 384 rows
     rows = np.nonzero(image[:, 320, 0] == 255)[0]
     assert (rows.min(), rows.max() + 1) == (12, 372)
@@ -146,15 +139,15 @@ def no_yolov8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         tried.append(url)
         raise urllib.error.URLError("no network (test)")
 
-    monkeypatch.setattr(detection, "download_file", fail)
+    monkeypatch.setattr(loader, "download_file", fail)
     return tried
 
 
 def test_auto_falls_back_to_offline_yolov5n(no_yolov8, tmp_path: Path, capsys) -> None:
-    asset(detection.YOLOV5_ASSET)
+    asset(loader.YOLOV5_ASSET)
     detector = load_detector("auto")
     assert isinstance(detector, YOLOv5Detector) and detector.name == "yolov5n"
-    assert no_yolov8 == [detection.YOLOV8_URL]
+    assert no_yolov8 == [loader.YOLOV8_URL]
     line = capsys.readouterr().out.strip()
     assert "\n" not in line
     assert "YOLOv8n unavailable" in line and "no network (test)" in line and "YOLOv5n" in line
@@ -180,7 +173,7 @@ def test_cached_yolov8n_is_used_first(no_yolov8, tmp_path: Path, capsys) -> None
     untrained.model.names = dict(enumerate(COCO))
     untrained.save(weights)
     detector = load_detector("auto")
-    assert isinstance(detector, detection.UltralyticsDetector) and detector.name == "yolov8n"
+    assert isinstance(detector, models.UltralyticsDetector) and detector.name == "yolov8n"
     assert sorted(detector.class_ids) == [0, 1, 2, 3, 5, 7]
     assert 3.1e6 < detector.parameters < 3.2e6  # YOLOv8n: 3.2 M parameters, as published
     assert no_yolov8 == [] and "YOLOv8n via ultralytics" in capsys.readouterr().out
@@ -208,7 +201,7 @@ def test_a_raw_ultralytics_yolo_works_as_model(monkeypatch) -> None:
     assert calls[0]["conf"] == 0.5 and calls[0]["imgsz"] == 640 and calls[0]["rect"] is False
     assert sorted(calls[0]["classes"]) == [0, 1, 2, 3, 5, 7]
     detect_objects(frame, yolo)
-    assert detection.as_detector(yolo).stats.frames == 2  # one wrapper, timings kept
+    assert models.as_detector(yolo).stats.frames == 2  # one wrapper, timings kept
 
 
 def test_download_file_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> None:
@@ -222,14 +215,14 @@ def test_download_file_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> No
         def read(self, n):
             raise TimeoutError("read timed out")
 
-    monkeypatch.setattr(detection.urllib.request, "urlopen", lambda url, timeout: BrokenResponse())
+    monkeypatch.setattr(loader.urllib.request, "urlopen", lambda url, timeout: BrokenResponse())
     with pytest.raises(TimeoutError):
-        detection.download_file("https://example.invalid/x.pt", tmp_path / "x.pt")
+        loader.download_file("https://example.invalid/x.pt", tmp_path / "x.pt")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_checkpoint_with_foreign_classes_is_refused(tmp_path: Path) -> None:
-    from near_miss.yolov5_offline import load_yolov5_checkpoint
+    from near_miss.detection.yolov5_offline import load_yolov5_checkpoint
 
     path = tmp_path / "evil.pt"
     torch.save({"model": ScriptedDetector([])}, path)
@@ -239,14 +232,14 @@ def test_checkpoint_with_foreign_classes_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def yolov5n() -> YOLOv5Detector:
-    return YOLOv5Detector.from_checkpoint(asset(detection.YOLOV5_ASSET))
+    return YOLOv5Detector.from_checkpoint(asset(loader.YOLOV5_ASSET))
 
 
 @pytest.mark.slow
 def test_offline_checkpoint_is_the_coco_yolov5n(yolov5n: YOLOv5Detector) -> None:
     assert 1.86e6 < yolov5n.parameters < 1.88e6  # 1.87 M parameters, as published
     assert yolov5n.names[:3] == ["person", "bicycle", "car"] and len(yolov5n.names) == 80
-    assert detection._is_yolov5_repo_checkpoint(asset(detection.YOLOV5_ASSET))
+    assert loader._is_yolov5_repo_checkpoint(asset(loader.YOLOV5_ASSET))
 
 
 @pytest.mark.slow

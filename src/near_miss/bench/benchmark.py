@@ -2,12 +2,12 @@
 
 Every configuration (backend x input size x letterbox x stride x threading) runs the real
 pipeline on the same video: decode -> detect -> track -> near-miss logic with the default
-settings of ``PipelineConfig`` (``near_miss.threaded.analyse_video``). Measured per row:
+settings of ``PipelineConfig`` (``near_miss.bench.threaded.analyse_video``). Measured per row:
 
 * ``fps``: source frames per wall-clock second, end to end (frames skipped by the stride
   count, as they are covered); annotated-video encoding is excluded and measured on its own
   row (``stage = "encode only"``);
-* ``missed_events_%``: reference events not found (``near_miss.bench_metrics``), the
+* ``missed_events_%``: reference events not found (``near_miss.bench.metrics``), the
   reference being PyTorch, 640x640, stride 1, sequential; ``missed_candidates_%``: the same
   for the near-miss candidates, i.e. every filter of Task 1.6 off (the filters count
   processed frames, so their effect changes with the stride; the candidates' criteria are in
@@ -32,12 +32,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from near_miss.bench.metrics import MAX_MISSED_PCT, TARGET_FPS
 from tatweer_common.io import atomic_path, write_text_atomic
 
 CACHE_VERSION = 1
 PROJECTION_FRAMES = 3 * 60 * 30  # a 3-minute video at 30 fps
-TARGET_FPS = 30.0
-MAX_MISSED_PCT = 10.0
 MIN_RECALL_PCT = 90.0
 
 
@@ -141,7 +140,7 @@ def run_benchmark(videos: list[str | Path], settings: BenchSettings | None = Non
                   out: str | Path = "outputs", threads: int | None = None,
                   cache: bool = True, progress: bool = True) -> BenchResult:
     """Benchmark every configuration on every video; write benchmark.csv and benchmark.png."""
-    from near_miss.bench_plot import save_benchmark_figure
+    from near_miss.bench.plot import save_benchmark_figure
 
     settings, out = settings or BenchSettings(), Path(out)
     rows = []
@@ -192,7 +191,7 @@ class VideoBench:
             self.torch.imgsz, self.torch.rect = cfg.imgsz, cfg.rect
             return self.torch
         if (cfg.imgsz, cfg.rect) not in self._onnx:
-            from near_miss.onnx_backend import OnnxDetector
+            from near_miss.detection.onnx_backend import OnnxDetector
 
             self._onnx[cfg.imgsz, cfg.rect] = OnnxDetector.from_torch(
                 self.torch, self.threads, imgsz=cfg.imgsz, rect=cfg.rect)
@@ -200,7 +199,7 @@ class VideoBench:
 
     def measure(self, cfg: BenchConfig):
         """The cached ``StreamResult``-like record of ``cfg``, measured when missing."""
-        from near_miss.threaded import analyse_video
+        from near_miss.bench.threaded import analyse_video
 
         return cached_run(self.folder / f"{cfg.key}-f{self.frames}-{self.settings_hash}",
                           lambda: analyse_video(
@@ -223,8 +222,8 @@ class VideoBench:
         return rows + [self.encode_row(reference)]
 
     def row(self, cfg: BenchConfig, run, reference) -> dict:
-        from near_miss.bench_metrics import detection_recall, match_events
-        from near_miss.onnx_backend import Letterbox
+        from near_miss.bench.metrics import detection_recall, match_events
+        from near_miss.detection.onnx_backend import Letterbox
 
         match = match_events(reference.events, run.events, reference.tracks, run.tracks)
         raw = match_events(self.reference_candidates, self.candidates(cfg, run),
@@ -248,7 +247,7 @@ class VideoBench:
 
     def candidates(self, cfg: BenchConfig, run) -> pd.DataFrame:
         """The run's near-miss candidates: its tracks replayed with every filter off."""
-        from near_miss.review import replay_events
+        from near_miss.outputs.review import replay_events
 
         config = self.pipeline.with_overrides(stride=cfg.stride)
         return replay_events(run.tracks, config, self.meta.fps, run.frames, filters=False)
@@ -269,7 +268,7 @@ class VideoBench:
 
 def time_encoding(video: Path, run, fps: float, folder: Path) -> float:
     """Seconds taken by ``render_video`` to draw and encode ``run``'s tracks and events."""
-    from near_miss.render import render_video
+    from near_miss.outputs.render import render_video
 
     start = time.perf_counter()
     render_video(video, run.tracks, run.events, folder / "encode_check.mp4", fps=fps, stride=1,
