@@ -6,13 +6,28 @@ from tatweer_common.cli import dispatch
 
 # command -> (module with add_arguments/main, one-line help)
 COMMANDS = {
-    "curate": ("slm_finetune.curate", "build, filter and split the IT-support dataset"),
-    "train": ("slm_finetune.train", "LoRA fine-tuning with checkpoints, curves and a summary"),
-    "evaluate": ("slm_finetune.evaluate", "base vs fine-tuned: perplexity, ROUGE, BLEU, key facts"),
+    "curate": ("slm_finetune.data.curate", "build, filter and split the IT-support dataset"),
+    "train": (
+        "slm_finetune.training.train",
+        "LoRA fine-tuning with checkpoints, curves and a summary",
+    ),
+    "evaluate": (
+        "slm_finetune.evaluation.evaluate",
+        "base vs fine-tuned: perplexity, ROUGE, BLEU, key facts",
+    ),
     "figures": ("slm_finetune.figures", "redraw the PNGs from the committed results"),
-    "model-card": ("slm_finetune.model_card", "write MODEL_CARD.md from the saved results"),
-    "forgetting": ("slm_finetune.forgetting", "catastrophic forgetting: general prompts, WikiText"),
-    "baselines": ("slm_finetune.baselines", "zero-/few-shot/CoT prompting vs the fine-tuned model"),
+    "model-card": (
+        "slm_finetune.evaluation.model_card",
+        "write MODEL_CARD.md from the saved results",
+    ),
+    "forgetting": (
+        "slm_finetune.bonus.forgetting",
+        "catastrophic forgetting: general prompts, WikiText",
+    ),
+    "baselines": (
+        "slm_finetune.bonus.baselines",
+        "zero-/few-shot/CoT prompting vs the fine-tuned model",
+    ),
 }
 
 

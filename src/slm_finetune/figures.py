@@ -22,9 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from slm_finetune import baselines, error_analysis, evaluate
-    from slm_finetune.curves import CURVES_NAME, plot_loss_curves
-    from slm_finetune.model_card import read_json
+    from slm_finetune.bonus import baselines
+    from slm_finetune.evaluation import error_analysis, evaluate
+    from slm_finetune.evaluation.model_card import read_json
+    from slm_finetune.training.curves import CURVES_NAME, plot_loss_curves
 
     out = args.outputs or project_root() / "outputs"
     train = read_json(out / "train_summary.json", "train")

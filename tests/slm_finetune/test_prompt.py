@@ -1,5 +1,5 @@
+from slm_finetune.data.schema import Example
 from slm_finetune.prompt import RESPONSE_HEADER, SMOLLM2_EOS, format_prompt
-from slm_finetune.schema import Example
 
 
 def test_template_with_input_matches_the_spec_layout():

@@ -1,0 +1,69 @@
+"""Tokenisation for training: prompt template, truncation, loss mask, dynamic-padding collator.
+
+``datasets.map`` tokenises each formatted example (truncated to ``max_length``, no padding).
+With ``loss_on="response"`` the labels of the prompt tokens are -100, so the loss (and the
+gradient) covers only the answer; ``loss_on="full"`` is the spec's whole-sequence variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slm_finetune.data.schema import Example
+from slm_finetune.prompt import format_prompt
+
+IGNORE_INDEX = -100  # label value the cross-entropy loss skips
+
+
+def encode_example(example: dict[str, str], tokenizer: Any, max_length: int, loss_on: str) -> dict:
+    """Token ids, attention mask and (response-only) labels of one example (spec's keys)."""
+    text = format_prompt(example, eos_token=tokenizer.eos_token)
+    prompt_chars = len(format_prompt(example, with_response=False))
+    enc = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True)
+    row = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+    if loss_on == "full":  # the collator copies input_ids to labels
+        return row
+    # a token belongs to the answer when it ends after the prompt's last character
+    row["labels"] = [
+        tok if end > prompt_chars else IGNORE_INDEX
+        for tok, (_, end) in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
+    ]
+    return row
+
+
+def build_dataset(
+    examples: Sequence[Example], tokenizer: Any, max_length: int, loss_on: str
+) -> tuple[Any, int]:
+    """Tokenised `datasets.Dataset` and the number of examples dropped for having no target.
+
+    An example is dropped when truncation leaves none of its answer tokens to learn from.
+    """
+    from datasets import Dataset
+
+    raw = Dataset.from_list([ex.to_record() for ex in examples])
+    encoded = raw.map(
+        encode_example,
+        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "loss_on": loss_on},
+        remove_columns=raw.column_names,
+        desc="tokenising",
+    )
+    if "labels" not in encoded.column_names:
+        return encoded, 0
+    kept = encoded.filter(lambda row: any(t != IGNORE_INDEX for t in row["labels"]))
+    return kept, len(encoded) - len(kept)
+
+
+def build_collator(tokenizer: Any, loss_on: str) -> Any:
+    """Dynamic padding per batch (to the longest sequence in it), labels padded with -100.
+
+    The full-sequence variant uses the spec's ``DataCollatorForLanguageModeling(mlm=False)``
+    (labels = inputs, padding ignored; the pad token differs from EOS, see `model.py`). The
+    response-only variant must keep the precomputed masked labels, which that collator
+    would overwrite, so it pads with ``DataCollatorForSeq2Seq`` instead.
+    """
+    from transformers import DataCollatorForLanguageModeling, DataCollatorForSeq2Seq
+
+    if loss_on == "full":
+        return DataCollatorForLanguageModeling(tokenizer=tokenizer, mlm=False)
+    return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX)

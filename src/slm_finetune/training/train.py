@@ -1,0 +1,373 @@
+"""`python -m slm_finetune train`: LoRA fine-tuning with checkpoints, curves and a summary.
+
+Steps: load SmolLM2-135M-Instruct (Hub or offline GGUF copy), tokenise the splits, measure
+the base model's validation loss, add LoRA adapters, train with `transformers.Trainer`
+(evaluation and checkpoints a few times per epoch, best checkpoint on ``eval_loss``, early
+stopping), reload the best checkpoint with ``PeftModel.from_pretrained``, generate for one
+validation example, save the adapter + tokenizer, ``train_summary.json`` and
+``loss_curves.png``. ``--resume`` continues an interrupted run from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slm_finetune.data.schema import Example, read_jsonl
+from slm_finetune.training.config import TrainConfig, load_config
+from slm_finetune.training.curves import CURVES_NAME
+from tatweer_common.errors import UserError
+from tatweer_common.io import write_text_atomic
+from tatweer_common.paths import display_path, is_smoke
+
+SUMMARY_NAME = "train_summary.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML file overriding the preset's values")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint of an earlier run"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny preset: a few steps on a few examples"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    config = load_config(args.config, smoke=args.smoke or is_smoke())
+    summary = run(config, resume=args.resume)
+    print(format_summary(summary))
+    return 0
+
+
+def set_threads(requested: int) -> int:
+    """Use every core this process may run on (or ``requested``) for torch's CPU kernels."""
+    import torch
+
+    threads = requested or len(os.sched_getaffinity(0))
+    torch.set_num_threads(threads)
+    return threads
+
+
+def load_splits(config: TrainConfig) -> tuple[list[Example], list[Example]]:
+    """Training and validation examples, cut to ``max_*_examples`` when those are set."""
+    train = read_jsonl(config.path("train_file"))
+    val = read_jsonl(config.path("val_file"))
+    if config.max_train_examples:
+        train = train[: config.max_train_examples]
+    if config.max_val_examples:
+        val = val[: config.max_val_examples]
+    if not train or not val:
+        raise UserError(f"{config.train_file} and {config.val_file} must hold examples")
+    return train, val
+
+
+def prepare_checkpoints(config: TrainConfig, resume: bool) -> str | None:
+    """The checkpoint to resume from, or ``None`` after clearing an earlier run's checkpoints."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    folder = config.path("checkpoint_dir")
+    if resume:
+        last = get_last_checkpoint(str(folder)) if folder.is_dir() else None
+        if last is None:
+            raise UserError(f"{folder}: no checkpoint to resume from (run without --resume)")
+        print(f"resuming from {last}")
+        return last
+    if folder.is_dir() and any(folder.glob("checkpoint-*")):
+        print(f"starting afresh: removing the earlier run's checkpoints in {folder}")
+        shutil.rmtree(folder)
+    return None
+
+
+def training_arguments(config: TrainConfig, n_train: int) -> Any:
+    """The spec's `TrainingArguments`, each value justified (details in the notebook)."""
+    import torch
+    from transformers import TrainingArguments
+
+    interval = config.interval(n_train)
+    return TrainingArguments(
+        output_dir=str(config.path("checkpoint_dir")),
+        num_train_epochs=config.num_train_epochs,  # 3 passes over a small set; early stop guards
+        max_steps=config.max_steps,  # -1: epochs decide; smoke runs stop after a few steps
+        per_device_train_batch_size=config.per_device_train_batch_size,  # 4 x 512 tokens fits
+        per_device_eval_batch_size=config.per_device_eval_batch_size,  # no grads: larger is fine
+        gradient_accumulation_steps=config.gradient_accumulation_steps,  # effective batch 16
+        learning_rate=config.learning_rate,  # 2e-4: usual LoRA rate (zero-initialised adapters)
+        lr_scheduler_type=config.lr_scheduler_type,  # cosine: smooth decay, no late jumps
+        warmup_steps=config.warmup_ratio,  # float < 1 = ratio: 3% warm-up steadies early Adam
+        fp16=torch.cuda.is_available(),  # half precision only on a GPU (no fp16 speed-up on CPU)
+        logging_steps=config.logging_steps,  # 2, not 10: an epoch is only ~25 steps
+        eval_strategy="steps",
+        eval_steps=interval,  # ~4 evaluations per epoch (spec's 50 would evaluate once in total)
+        save_strategy="steps",
+        save_steps=interval,  # a checkpoint at every evaluation, so the best one can be kept
+        save_total_limit=config.save_total_limit,  # the best and the latest checkpoint on disk
+        load_best_model_at_end=True,  # end on the lowest validation loss, not the last step
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        restore_callback_states_from_checkpoint=True,  # --resume keeps early-stopping patience
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+        dataloader_num_workers=0,  # 2 cores: loader processes would steal the compute threads
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinned memory only helps a GPU
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to="none",
+    )
+
+
+def evaluate_loss(model: Any, dataset: Any, collator: Any, config: TrainConfig) -> float:
+    """Validation loss of ``model`` computed exactly as the trainer's ``eval_loss``."""
+    from transformers import Trainer, TrainingArguments
+
+    args = TrainingArguments(
+        output_dir=str(config.path("checkpoint_dir")),
+        per_device_eval_batch_size=config.per_device_eval_batch_size,
+        report_to="none",
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
+    )
+    trainer = Trainer(model=model, args=args, data_collator=collator, eval_dataset=dataset)
+    return float(trainer.evaluate()["eval_loss"])
+
+
+def step_timer() -> Any:
+    """Trainer callback timing optimizer steps and evaluations apart (printed, never asserted)."""
+    from transformers import TrainerCallback
+
+    class StepTimer(TrainerCallback):
+        def __init__(self) -> None:
+            self.step_seconds: list[float] = []
+            self.eval_seconds: list[float] = []
+            self.start_step = 0
+            self._mark = time.perf_counter()
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start_step = state.global_step
+            self._mark = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):  # all micro-batches + update
+            self.step_seconds.append(time.perf_counter() - self._mark)
+            self._mark = time.perf_counter()
+
+        def on_evaluate(self, args, state, control, **kwargs):
+            self.eval_seconds.append(time.perf_counter() - self._mark)
+            self._mark = time.perf_counter()
+
+        def on_save(self, args, state, control, **kwargs):
+            self._mark = time.perf_counter()
+
+    return StepTimer()
+
+
+def generate_response(model: Any, tokenizer: Any, example: Example, max_new_tokens: int) -> str:
+    """Greedy answer of ``model`` for ``example`` (prompt = template up to ``### Response:``)."""
+    import torch
+
+    from slm_finetune.prompt import format_prompt
+
+    inputs = tokenizer(format_prompt(example, with_response=False), return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(
+            **inputs,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            repetition_penalty=1.1,  # mild: a 135M model otherwise tends to loop
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    return tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+def save_adapter(peft_model: Any, tokenizer: Any, folder: Path) -> None:
+    """Save adapter weights + tokenizer to ``folder``, replacing it only when complete.
+
+    The adapter names the Hub model as its base, not the local cache folder it was trained
+    from (the offline de-quantised copy), so the saved folder is portable.
+    """
+    from slm_finetune.training.model import HUB_ID
+
+    for adapter_config in peft_model.peft_config.values():
+        adapter_config.base_model_name_or_path = HUB_ID
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    peft_model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> dict[str, str]:
+    """Reload the best checkpoint on a fresh base model, generate once, save the adapter."""
+    from peft import PeftModel
+
+    from slm_finetune.training.model import load_base_model
+
+    base, tokenizer, _ = load_base_model()
+    model = PeftModel.from_pretrained(base, checkpoint)
+    model.eval()
+    generated = generate_response(model, tokenizer, example, config.max_new_tokens)
+    save_adapter(model, tokenizer, config.path("adapter_dir"))
+    return {
+        "instruction": example.instruction,
+        "input": example.input,
+        "reference": example.output,
+        "generated": generated,
+    }
+
+
+def build_trainer(model, datasets, collator, config: TrainConfig) -> tuple[Any, Any, Any]:
+    """`transformers.Trainer` with early stopping and the step timer."""
+    from transformers import EarlyStoppingCallback, Trainer
+
+    train_ds, val_ds = datasets
+    early_stop = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
+    timer = step_timer()
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(config, len(train_ds)),
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        data_collator=collator,
+        callbacks=[early_stop, timer],
+    )
+    return trainer, early_stop, timer
+
+
+def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Train as configured and write the adapter, summary and curves; return the summary."""
+    import transformers
+
+    from slm_finetune.data.features import build_collator, build_dataset
+    from slm_finetune.training.lora import add_lora
+    from slm_finetune.training.model import load_base_model
+
+    started = time.perf_counter()
+    threads = set_threads(config.num_threads)
+    transformers.set_seed(config.seed)
+    resume_from = prepare_checkpoints(config, resume)
+    train_ex, val_ex = load_splits(config)
+    model, tokenizer, source = load_base_model()
+    print(model)  # the architecture: the Linear layers named here are the LoRA targets
+    train_ds, dropped = build_dataset(train_ex, tokenizer, config.max_length, config.loss_on)
+    val_ds, _ = build_dataset(val_ex, tokenizer, config.max_length, config.loss_on)
+    collator = build_collator(tokenizer, config.loss_on)
+    base_val_loss = evaluate_loss(model, val_ds, collator, config)
+    print(f"base model validation loss ({config.loss_on} tokens): {base_val_loss:.4f}")
+    peft_model, counts = add_lora(model, config)
+    trainer, early_stop, timer = build_trainer(peft_model, (train_ds, val_ds), collator, config)
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    train_seconds = time.perf_counter() - t0
+    best = trainer.state.best_model_checkpoint or resume_from
+    if best is None:
+        raise UserError("no checkpoint was saved: raise max_steps or lower eval_steps")
+    sample = finish_with_best(best, val_ex[0], config)
+    facts = {
+        "source": source,
+        "counts": counts,
+        "threads": threads,
+        "dropped": dropped,
+        "n_train": len(train_ds),
+        "n_val": len(val_ds),
+        "base_val_loss": base_val_loss,
+        "train_seconds": train_seconds,
+        "total_seconds": time.perf_counter() - started,
+        "resumed_from": resume_from,
+        "best_checkpoint": best,
+        "sample": sample,
+        "mean_train_loss": result.training_loss,
+    }
+    summary = build_summary(config, trainer, early_stop, timer, facts)
+    write_outputs(summary, config)
+    return summary
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-ready training summary (losses, steps, timings, model source, parameters)."""
+    import dataclasses
+
+    state = trainer.state
+    history = [dict(entry) for entry in state.log_history]
+    train_losses = [e["loss"] for e in history if "loss" in e]
+    val_losses = [e["eval_loss"] for e in history if "eval_loss" in e]
+    counts = facts["counts"]
+    return {
+        "model_source": facts["source"].description,
+        "model_source_kind": facts["source"].kind,
+        "loss_on": config.loss_on,
+        "train_examples": facts["n_train"],
+        "val_examples": facts["n_val"],
+        "train_examples_dropped": facts["dropped"],
+        "trainable_params": counts.trainable,
+        "total_params": counts.total,
+        "trainable_percent": round(counts.percent, 4),
+        "final_train_loss": train_losses[-1] if train_losses else None,
+        "mean_train_loss": facts["mean_train_loss"],
+        "final_val_loss": val_losses[-1] if val_losses else None,
+        "best_val_loss": state.best_metric,
+        "best_step": state.best_global_step,
+        "best_checkpoint": display_path(facts["best_checkpoint"]),
+        "base_val_loss": facts["base_val_loss"],
+        "epochs_completed": round(float(state.epoch or 0.0), 3),
+        "global_step": state.global_step,
+        "max_steps": state.max_steps,
+        "eval_steps": trainer.args.eval_steps,
+        "early_stopping_fired": early_stop.early_stopping_patience_counter
+        >= config.early_stopping_patience,
+        "resumed_from": facts["resumed_from"] and display_path(facts["resumed_from"]),
+        "start_step": timer.start_step,
+        "train_wall_time_s": round(facts["train_seconds"], 1),
+        "total_wall_time_s": round(facts["total_seconds"], 1),
+        "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "mean_step_s": _mean(timer.step_seconds),
+        "mean_eval_s": _mean(timer.eval_seconds),
+        "torch_threads": facts["threads"],
+        "sample_generation": facts["sample"],
+        "config": dataclasses.asdict(config),
+        "log_history": history,
+    }
+
+
+def write_outputs(summary: dict[str, Any], config: TrainConfig) -> None:
+    """``train_summary.json`` and ``loss_curves.png`` in the output folder."""
+    from slm_finetune.training.curves import plot_loss_curves
+
+    out = config.path("output_dir")
+    write_text_atomic(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    plot_loss_curves(
+        summary["log_history"], out / CURVES_NAME, summary["best_step"], summary["base_val_loss"]
+    )
+    print(f"wrote {out / SUMMARY_NAME}, {out / CURVES_NAME} and {config.path('adapter_dir')}")
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The printed training summary (the spec's figures first)."""
+
+    def num(value: Any) -> str:
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = [
+        f"model source:          {summary['model_source']}",
+        f"trainable parameters:  {summary['trainable_params']:,} of {summary['total_params']:,}"
+        f" ({summary['trainable_percent']:.2f}%)",
+        f"final training loss:   {num(summary['final_train_loss'])}",
+        f"final validation loss: {num(summary['final_val_loss'])}",
+        f"best validation loss:  {num(summary['best_val_loss'])} at step {summary['best_step']}",
+        f"base model val. loss:  {num(summary['base_val_loss'])}",
+        f"epochs completed:      {summary['epochs_completed']}"
+        f" ({summary['global_step']} of {summary['max_steps']} steps)",
+        f"early stopping fired:  {summary['early_stopping_fired']}",
+        f"training wall time:    {summary['train_wall_time_s']} s"
+        f" (mean step {num(summary['mean_step_s'])} s)",
+    ]
+    return "\n".join(lines)
