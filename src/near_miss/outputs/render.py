@@ -5,7 +5,9 @@ Drawing rules:
 * Every source frame is written, so the output has the input's fps, resolution and length.
   Frames skipped by the detection stride show the tracks of the last processed frame
   (frame ``i`` shows the tracks of frame ``i - i % stride``).
-* Boxes are blue for vehicles and green for pedestrians, with ``#ID class`` above each box.
+* Boxes are blue for vehicles and green for pedestrians, with ``#ID class`` above each box;
+  the class is the object's current one (``label_classes``: the majority of its last second
+  of detections, restarted after a gap), so a box is never labelled by an ID's past.
 * A near miss is "active" from the frame it was logged for ``event_active_s`` seconds
   (default 1 s): its two objects are drawn red, joined by a red line, and the highest active
   risk level is written in large red text at the top ("HIGH RISK").
@@ -17,7 +19,8 @@ by ``imageio-ffmpeg``, so that it plays in browsers and in Colab (OpenCV's mp4v 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,7 @@ BLACK = (0, 0, 0)
 CLASS_COLOURS = {"vehicle": BLUE, "pedestrian": GREEN}
 LEVEL_ORDER = {"High": 3, "Medium": 2, "Low": 1}
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+LABEL_WINDOW_S = 1.0  # the class drawn on a box: majority of the ID's last second
 
 
 @dataclass
@@ -73,10 +77,56 @@ def _scale(img: np.ndarray) -> float:
     return max(img.shape[1] / 640.0, 0.5)
 
 
+def _recent_majority(classes: Sequence[str]) -> str:
+    """The most frequent of ``classes``; a tie goes to the most recent of the tied."""
+    counts = Counter(classes)
+    top = max(counts.values())
+    return next(c for c in reversed(classes) if counts[c] == top)
+
+
+def label_classes(tracks: pd.DataFrame, stride: int, window: int) -> pd.Series:
+    """The class to draw on each row of ``tracks``: its object's current class.
+
+    That is the majority of the ID's last ``window`` detected classes (column
+    ``detected_class``, else ``class``), restarted when the ID is observed again after a
+    gap (more than ``stride`` frames), so a box that an ID switch moved onto an object of
+    another class is relabelled at once after a gap and within half a window otherwise.
+    Rows without a detection of their own (predicted boxes) keep the label reached so
+    far. The tables' ``class`` (the per-ID majority) is not changed.
+    """
+    source = "detected_class" if "detected_class" in tracks.columns else "class"
+    labels = tracks["class"].to_numpy(dtype=object).copy()
+    frames, ids = tracks["frame_index"].to_numpy(), tracks["object_id"].to_numpy()
+    observed = tracks[source].to_numpy(dtype=object)
+    recent: dict[int, deque] = {}
+    last_seen: dict[int, int] = {}
+    for i in np.argsort(frames, kind="stable"):
+        oid, frame, cls = int(ids[i]), int(frames[i]), observed[i]
+        if isinstance(cls, str):
+            if frame - last_seen.get(oid, frame) > stride:
+                recent.pop(oid)
+            recent.setdefault(oid, deque(maxlen=window)).append(cls)
+            last_seen[oid] = frame
+        if oid in recent:
+            labels[i] = _recent_majority(recent[oid])
+    return pd.Series(labels, index=tracks.index, name="label")
+
+
+def label_window(fps: float, stride: int, seconds: float = LABEL_WINDOW_S) -> int:
+    """Number of processed frames in ``seconds`` (at least 1)."""
+    return max(1, round(seconds * fps / max(1, stride)))
+
+
 def draw_tracks(img: np.ndarray, tracks: pd.DataFrame, red_ids: set[int]) -> None:
-    """Boxes with ``#ID class`` labels; objects in ``red_ids`` in red."""
+    """Boxes with ``#ID class`` labels; objects in ``red_ids`` in red.
+
+    The class is the ``label`` column where ``tracks`` has one (``label_classes``), else
+    ``class``.
+    """
     s = _scale(img)
-    rows = tracks[["object_id", "class", "x1", "y1", "x2", "y2"]].itertuples(index=False, name=None)
+    cls_column = "label" if "label" in tracks.columns else "class"
+    columns = ["object_id", cls_column, "x1", "y1", "x2", "y2"]
+    rows = tracks[columns].itertuples(index=False, name=None)
     for oid, cls, x1, y1, x2, y2 in rows:
         colour = RED if int(oid) in red_ids else CLASS_COLOURS.get(cls, BLUE)
         p1, p2 = (int(x1), int(y1)), (int(x2), int(y2))
@@ -136,12 +186,14 @@ def annotate_frame(
 
 
 class FrameAnnotator:
-    """Looks up the tracks and active events for any source frame index."""
+    """Looks up the tracks (with their ``label`` class) and active events for any frame."""
 
     def __init__(self, tracks: pd.DataFrame, events: pd.DataFrame, fps: float, stride: int,
                  event_active_s: float = 1.0, total_frames: int | None = None):
         self.fps, self.stride, self.total = fps, max(1, stride), total_frames
         self.window = active_frames(event_active_s, fps)
+        labels = label_classes(tracks, self.stride, label_window(fps, self.stride))
+        tracks = tracks.assign(label=labels)
         self._by_frame = {int(k): g for k, g in tracks.groupby("frame_index")}
         self._empty = tracks.iloc[0:0]
         self.events = events.sort_values("frame_index") if len(events) else events

@@ -1,4 +1,4 @@
-"""What both trackers share: input cleaning, trajectories, majority class and output format."""
+"""What the trackers share: input cleaning, trajectories, majority class and output format."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# object_id -> {"class", "bbox", "center", "confidence"[, "coco_class"]}
+# object_id -> {"class", "bbox", "center", "confidence", "detected_class"[, "coco_class"]
+#               [, "predicted"]}
 TrackedObjects = OrderedDict
 Trajectory = list[tuple[int, float, float]]  # (frame_index, cx, cy)
 
@@ -67,7 +68,13 @@ class TrackHistory:
 
     ``frame_index`` passed to ``update`` is used as is (the index in the source video);
     when omitted, the number of previous ``update`` calls is used instead.
+
+    ``min_detection_confidence``: the lowest detection confidence the tracker wants to be
+    given; None means "the pipeline's detection threshold" (trackers that take every
+    detection they get as a real object). ByteTrack sets it to its low threshold.
     """
+
+    min_detection_confidence: float | None = None
 
     def __init__(self) -> None:
         self.trajectories: dict[int, Trajectory] = {}
@@ -101,17 +108,32 @@ class TrackHistory:
         return max(pairs, key=lambda p: p[0])[1]
 
     def _output(self, object_id: int, det: dict) -> dict:
-        """The spec's output dict: majority class, this frame's box, center and confidence."""
+        """The spec's output dict: majority class, this frame's box, center and confidence.
+
+        ``detected_class`` is the class of this frame's own detection (the majority class
+        lags behind after an ID switch; the annotated video labels boxes from it).
+        """
         cls = self.class_of(object_id)
         out = {
             "class": cls,
             "bbox": list(det["bbox"]),
             "center": tuple(det["center"]),
             "confidence": det["confidence"],
+            "detected_class": det["class"],
         }
         if "coco_class" in det:
             out["coco_class"] = self._coco_class_of(object_id, cls)
         return out
+
+    def _coasting(self, object_id: int, bbox: Sequence[float], last: dict) -> dict:
+        """Output of an unmatched object at its predicted ``bbox``, marked ``"predicted": True``.
+
+        Class and confidence are those of its last matched detection ``last``; it was not
+        detected in this frame, so ``detected_class`` is None.
+        """
+        x1, y1, x2, y2 = (float(v) for v in bbox)
+        det = last | {"bbox": [x1, y1, x2, y2], "center": ((x1 + x2) / 2, (y1 + y2) / 2)}
+        return self._output(object_id, det) | {"detected_class": None, "predicted": True}
 
 
 def run_tracker(

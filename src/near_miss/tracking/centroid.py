@@ -11,17 +11,19 @@ from scipy.spatial.distance import cdist
 from near_miss.tracking.base import TrackedObjects, TrackHistory, clean_detections
 
 
-def greedy_pairs(distances: np.ndarray, max_distance: float) -> list[tuple[int, int]]:
+def greedy_pairs(distances: np.ndarray, max_distance: float | np.ndarray) -> list[tuple[int, int]]:
     """(row, col) pairs taken globally smallest distance first, each row/col used once.
 
-    Pairs farther apart than ``max_distance`` are never taken.
+    Pairs farther apart than ``max_distance`` (one number, or one per row) are never taken.
     """
-    rows, cols = np.unravel_index(np.argsort(distances, axis=None, kind="stable"), distances.shape)
+    gates = np.broadcast_to(np.asarray(max_distance, dtype=float).reshape(-1, 1), distances.shape)
+    gated = np.where(distances <= gates, distances, np.inf)
+    rows, cols = np.unravel_index(np.argsort(gated, axis=None, kind="stable"), gated.shape)
     used_rows: set[int] = set()
     used_cols: set[int] = set()
     pairs = []
     for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-        if distances[r, c] > max_distance:
+        if not np.isfinite(gated[r, c]):
             break
         if r not in used_rows and c not in used_cols:
             pairs.append((r, c))
@@ -30,23 +32,54 @@ def greedy_pairs(distances: np.ndarray, max_distance: float) -> list[tuple[int, 
     return pairs
 
 
-class CentroidTracker(TrackHistory):
-    """Classic centroid tracker with a distance gate.
+def box_diagonal(bbox) -> float:
+    """Length of the diagonal of ``[x1, y1, x2, y2]``."""
+    return float(np.hypot(bbox[2] - bbox[0], bbox[3] - bbox[1]))
 
-    Each frame, the Euclidean distances (``scipy.spatial.distance.cdist``) between the
-    tracked centroids and the new detections' centers are matched greedily, smallest
-    distance first (the classic centroid-tracker rule, made order independent). A
-    detection farther than ``max_distance`` pixels from every free track starts a new ID;
-    the default of 100 px is about one car length at 640-720p and several times the
-    per-update motion of road users at stride 2. A track missing for more than
+
+class CentroidTracker(TrackHistory):
+    """Classic centroid tracker with a constant-velocity prediction and a size-relative gate.
+
+    Each frame, the Euclidean distances (``scipy.spatial.distance.cdist``) between each
+    track's predicted centroid and the new detections' centers are matched greedily,
+    smallest distance first (the classic centroid-tracker rule, made order independent).
+    The prediction moves the last centroid on by the velocity of the track's last two
+    observations times the frame indices elapsed since its last one, so a fast object, or
+    one the detector missed for a few frames, is found where it went rather than where it
+    was (a still object, or one seen once, is predicted where it was). Tracks and
+    detections left unmatched are then matched the same way on the last-seen centroids,
+    for an object whose prediction was thrown off (a box that jumped as it grew or was
+    cut, an object that stopped short).
+
+    The gate: a detection farther than ``gate_scale`` box diagonals (of the track's last
+    box, at least ``min_gate`` px) from every free track starts a new ID, so it scales
+    with the resolution and the object's size; it widens by ``gate_growth`` times that for
+    each consecutive update the track was missed, as the prediction's error grows with the
+    time since the last observation. ``max_distance`` (px) replaces it by one fixed pixel
+    gate (the previous behaviour, with 100). A track missing for more than
     ``max_disappeared`` consecutive updates is deregistered. Matching ignores the class
     (detector class flips are common); the class reported is the majority class per ID.
+
+    ``coast_frames``: an unmatched object is also returned, at its predicted box with
+    ``"predicted": True``, for up to this many consecutive missed updates (0: never).
     """
 
-    def __init__(self, max_disappeared: int = 10, max_distance: float = 100.0) -> None:
+    def __init__(
+        self,
+        max_disappeared: int = 10,
+        max_distance: float | None = None,
+        gate_scale: float = 1.0,
+        min_gate: float = 25.0,
+        gate_growth: float = 0.5,
+        coast_frames: int = 0,
+    ) -> None:
         super().__init__()
         self.max_disappeared = int(max_disappeared)
-        self.max_distance = float(max_distance)
+        self.max_distance = None if max_distance is None else float(max_distance)
+        self.gate_scale = float(gate_scale)
+        self.min_gate = float(min_gate)
+        self.gate_growth = float(gate_growth)
+        self.coast_frames = int(coast_frames)
         self.next_object_id = 0
         self.objects: OrderedDict[int, np.ndarray] = OrderedDict()  # id -> last centroid
         self.disappeared: OrderedDict[int, int] = OrderedDict()  # id -> missed updates
@@ -68,18 +101,77 @@ class CentroidTracker(TrackHistory):
         del self.disappeared[object_id]
         self.detections.pop(object_id, None)
 
-    def update(self, detections: Iterable[dict] | None, frame_index: int | None = None
-               ) -> TrackedObjects:
-        """Match this frame's detections; return the objects matched in this frame only."""
+    def velocity(self, object_id: int) -> np.ndarray:
+        """Pixels per frame index from the last two observations of ``object_id`` (else 0)."""
+        points = self.trajectories.get(object_id, [])[-2:]
+        if len(points) < 2 or points[1][0] <= points[0][0]:
+            return np.zeros(2)
+        (f0, x0, y0), (f1, x1, y1) = points
+        return np.array([x1 - x0, y1 - y0]) / (f1 - f0)
+
+    def predicted_shift(self, object_id: int, frame: int) -> np.ndarray:
+        """How far ``object_id`` is predicted to have moved since its last observation."""
+        points = self.trajectories.get(object_id)
+        if not points:
+            return np.zeros(2)
+        return self.velocity(object_id) * (frame - points[-1][0])
+
+    def gate(self, object_id: int) -> float:
+        """The largest distance (px) at which a detection may continue ``object_id``."""
+        if self.max_distance is not None:
+            return self.max_distance
+        det = self.detections.get(object_id)
+        size = box_diagonal(det["bbox"]) if det else 0.0
+        widening = 1.0 + self.gate_growth * self.disappeared[object_id]
+        return max(self.min_gate, self.gate_scale * size) * widening
+
+    def _match(self, dets: list[dict], frame: int) -> dict[int, int]:
+        """Detection index -> object ID: predicted centroids first, then last-seen ones."""
+        predicted = self._match_round(dets, list(self.objects), frame, {})
+        left = [i for i in self.objects if i not in predicted.values()]
+        return self._match_round(dets, left, None, predicted)
+
+    def _match_round(
+        self, dets: list[dict], ids: list[int], frame: int | None, matched: dict[int, int]
+    ) -> dict[int, int]:
+        """``matched`` plus greedy pairs of free detections and ``ids`` within the gates.
+
+        Distances are to each track's centroid predicted at ``frame`` (None: last seen).
+        """
+        free = [j for j in range(len(dets)) if j not in matched]
+        if not ids or not free:
+            return matched
+        centroids = [
+            self.objects[i] + (0 if frame is None else self.predicted_shift(i, frame)) for i in ids
+        ]
+        distances = cdist(np.stack(centroids), np.array([dets[j]["center"] for j in free]))
+        gates = np.array([self.gate(i) for i in ids])
+        return matched | {free[c]: ids[r] for r, c in greedy_pairs(distances, gates)}
+
+    def _coasting_objects(self, frame: int) -> TrackedObjects:
+        """Unmatched objects missed at most ``coast_frames`` updates, at their predicted box."""
+        out: TrackedObjects = OrderedDict()
+        for object_id, missed in self.disappeared.items():
+            det = self.detections.get(object_id)
+            if 0 < missed <= self.coast_frames and det is not None:
+                dx, dy = self.predicted_shift(object_id, frame)
+                x1, y1, x2, y2 = det["bbox"]
+                out[object_id] = self._coasting(
+                    object_id, [x1 + dx, y1 + dy, x2 + dx, y2 + dy], det
+                )
+        return out
+
+    def update(
+        self, detections: Iterable[dict] | None, frame_index: int | None = None
+    ) -> TrackedObjects:
+        """Match this frame's detections; return the objects matched in this frame.
+
+        Coasting objects are added when ``coast_frames`` > 0.
+        """
         frame = self._frame(frame_index)
         dets = clean_detections(detections)
-        ids = list(self.objects)
-        matched: dict[int, int] = {}  # detection index -> object id
-        if ids and dets:
-            distances = cdist(np.stack([self.objects[i] for i in ids]),
-                              np.array([d["center"] for d in dets]))
-            matched = {c: ids[r] for r, c in greedy_pairs(distances, self.max_distance)}
-        for object_id in set(ids) - set(matched.values()):
+        matched = self._match(dets, frame)
+        for object_id in set(self.objects) - set(matched.values()):
             self.disappeared[object_id] += 1
             if self.disappeared[object_id] > self.max_disappeared:
                 self.deregister(object_id)
@@ -93,4 +185,5 @@ class CentroidTracker(TrackHistory):
             self.detections[object_id] = det
             self._record(object_id, det, frame)
             output[object_id] = self._output(object_id, det)
+        output.update(self._coasting_objects(frame))
         return OrderedDict(sorted(output.items()))

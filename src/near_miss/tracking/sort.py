@@ -88,6 +88,7 @@ class _Track:
     time_since_update: int = 0
     object_id: int | None = None  # assigned on confirmation
     pending: list[tuple[int, dict]] = field(default_factory=list)  # hits before confirmation
+    last: dict | None = None  # last matched detection
 
 
 class SortTracker(TrackHistory):
@@ -101,15 +102,26 @@ class SortTracker(TrackHistory):
     is below the paper's 0.3 because at stride 2 a pedestrian box about 15 px wide moves
     about a third of its width per processed frame (measured on the crosswalk sample),
     so 0.3 fragments tracks. The reported box and center are the matched detection's own
-    (not the filtered state), like the centroid tracker, so both trackers feed identical
+    (not the filtered state), like the centroid tracker, so all trackers feed identical
     geometry downstream.
+
+    ``coast_frames``: a confirmed track not matched in this update is also returned, at its
+    Kalman-predicted box with ``"predicted": True``, for up to this many consecutive missed
+    updates (0: never, as in the paper).
     """
 
-    def __init__(self, max_age: int = 10, min_hits: int = 3, iou_threshold: float = 0.2) -> None:
+    def __init__(
+        self,
+        max_age: int = 10,
+        min_hits: int = 3,
+        iou_threshold: float = 0.2,
+        coast_frames: int = 0,
+    ) -> None:
         super().__init__()
         self.max_age = int(max_age)
         self.min_hits = int(min_hits)
         self.iou_threshold = float(iou_threshold)
+        self.coast_frames = int(coast_frames)
         self.next_object_id = 0
         self.tracks: list[_Track] = []
 
@@ -124,6 +136,7 @@ class SortTracker(TrackHistory):
 
     def _observe(self, track: _Track, det: dict, frame: int, output: TrackedObjects) -> None:
         """Record a hit; confirm the track when it has enough; add it to ``output``."""
+        track.last = det
         track.pending.append((frame, det))
         if track.object_id is None and track.hit_streak >= self.min_hits:
             track.object_id = self.next_object_id
@@ -134,9 +147,13 @@ class SortTracker(TrackHistory):
             track.pending.clear()
             output[track.object_id] = self._output(track.object_id, det)
 
-    def update(self, detections: Iterable[dict] | None, frame_index: int | None = None
-               ) -> TrackedObjects:
-        """Match this frame's detections; return the confirmed objects matched in this frame."""
+    def update(
+        self, detections: Iterable[dict] | None, frame_index: int | None = None
+    ) -> TrackedObjects:
+        """Match this frame's detections; return the confirmed objects matched in this frame.
+
+        Coasting tracks are added when ``coast_frames`` > 0.
+        """
         frame = self._frame(frame_index)
         dets = clean_detections(detections)
         matches = self._match(dets)
@@ -157,4 +174,17 @@ class SortTracker(TrackHistory):
                 self.tracks.append(track)
             self._observe(track, det, frame, output)
         self.tracks = [t for t in self.tracks if t.time_since_update <= self.max_age]
+        output.update(self._coasting_objects())
         return OrderedDict(sorted(output.items()))
+
+    def _coasting_objects(self) -> TrackedObjects:
+        """Confirmed tracks missed at most ``coast_frames`` updates, at their predicted box."""
+        out: TrackedObjects = OrderedDict()
+        for track in self.tracks:
+            missed = track.time_since_update
+            if track.object_id is None or not 0 < missed <= self.coast_frames:
+                continue
+            box = track.kf.box()
+            if np.isfinite(box).all():
+                out[track.object_id] = self._coasting(track.object_id, box, track.last)
+        return out

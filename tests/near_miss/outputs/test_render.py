@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import imageio_ffmpeg
 import numpy as np
+import pandas as pd
 import pytest
 
 from near_miss.outputs.render import (
@@ -12,6 +13,8 @@ from near_miss.outputs.render import (
     active_frames,
     annotate_frame,
     event_thumbnail,
+    label_classes,
+    label_window,
     mmss,
     render_video,
 )
@@ -119,3 +122,51 @@ def test_render_video_end_frame_limits_length(tmp_path):
                           fps=FPS, stride=2, end_frame=7, progress=False)
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(result.path))
     assert result.frames == frames == 7
+
+
+def switched_id(seen: dict[int, str | None]) -> pd.DataFrame:
+    """Tracks of ID 6 at the given frames with their detected class (None: a predicted box).
+
+    The ``class`` column is the per-ID majority, which stays "pedestrian" throughout.
+    """
+    rows = [(f, 6, "pedestrian", "person", 100.0, 60.0, 140.0, 110.0, 120.0, 85.0, 0.8, cls)
+            for f, cls in sorted(seen.items())]
+    columns = [*tracks_table(2).columns, "detected_class"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_label_window_is_about_one_second_of_processed_frames():
+    assert label_window(10.0, 2) == 5 and label_window(30.0, 1) == 30
+    assert label_window(1.0, 4) == 1
+
+
+def test_label_is_the_current_class_once_an_id_is_reassociated_after_a_gap(blank):
+    walker = {f: "pedestrian" for f in range(0, 22, 2)}
+    car = {f: "vehicle" for f in range(28, 40, 2)}  # ID 6 re-associated onto a car
+    tracks = switched_id(walker | car)
+    labels = label_classes(tracks, stride=2, window=5)
+    assert list(labels) == ["pedestrian"] * len(walker) + ["vehicle"] * len(car)
+    assert set(tracks["class"]) == {"pedestrian"}  # the table keeps the majority class
+    annotate = FrameAnnotator(tracks, events_table([], []), FPS, stride=2)
+    for frame in (28, 29):
+        img = annotate(frame, blank)
+        assert _is(_box_edge(img, annotate.tracks_at(frame), 6), 0), "car drawn as pedestrian"
+    assert _is(_box_edge(annotate(20, blank), annotate.tracks_at(20), 6), 1)
+
+
+def test_label_follows_a_switch_without_gap_within_half_a_window():
+    seen = {f: "pedestrian" if f < 20 else "vehicle" for f in range(0, 40, 2)}
+    labels = label_classes(switched_id(seen), stride=2, window=5)
+    assert list(labels[8:14]) == ["pedestrian"] * 4 + ["vehicle"] * 2  # frames 16-26
+
+
+def test_predicted_boxes_keep_their_label_and_the_next_detection_restarts_it():
+    seen = {f: "pedestrian" for f in range(0, 20, 2)} | {20: None, 22: None, 24: "vehicle"}
+    labels = label_classes(switched_id(seen), stride=2, window=5)
+    assert list(labels[-3:]) == ["pedestrian", "pedestrian", "vehicle"]
+
+
+def test_without_detected_classes_labels_are_the_table_class():
+    tracks = tracks_table(10)
+    labels = label_classes(tracks, stride=2, window=5)
+    assert list(labels) == list(tracks["class"])

@@ -1,7 +1,8 @@
-"""Trackers on scripted detections: identities, occlusions, bad input, statistics."""
+"""Trackers on scripted detections: identities, gaps, coasting, bad input, statistics."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections import OrderedDict
 
@@ -9,6 +10,8 @@ import matplotlib
 import pytest
 
 from near_miss.tracking import (
+    TRACKERS,
+    ByteTrackTracker,
     CentroidTracker,
     SortTracker,
     TrackingStats,
@@ -21,12 +24,26 @@ from tatweer_common.errors import UserError
 
 matplotlib.use("Agg")
 
-TRACKERS = ["centroid", "sort"]
+needs_lap = pytest.mark.skipif(
+    importlib.util.find_spec("lap") is None, reason="bytetrack needs the lap package"
+)
+ALL = ["centroid", "sort", pytest.param("bytetrack", marks=needs_lap)]
+SPEC_KEYS = {"class", "bbox", "center", "confidence", "detected_class"}
+
+
+def eager(name, **kwargs):
+    """A tracker that reports an object from its first detection (SORT: min_hits=1)."""
+    return make_tracker(name, **({"min_hits": 1} if name == "sort" else {}), **kwargs)
 
 
 def det(cx, cy, w=20.0, h=50.0, cls="pedestrian", coco=None, conf=0.9):
-    d = {"id": None, "class": cls, "bbox": [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
-         "confidence": conf, "center": (float(cx), float(cy))}
+    d = {
+        "id": None,
+        "class": cls,
+        "bbox": [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
+        "confidence": conf,
+        "center": (float(cx), float(cy)),
+    }
     if coco:
         d["coco_class"] = coco
     return d
@@ -49,8 +66,9 @@ def run_with_truth(tracker, scene):
 
 def hidden_scene(hidden, speed=2.0):
     """One object visible 10 frames, hidden ``hidden`` frames, then visible 10 frames."""
-    return [[] if 10 <= t < 10 + hidden else [det(100 + speed * t, 200)]
-            for t in range(20 + hidden)]
+    return [
+        [] if 10 <= t < 10 + hidden else [det(100 + speed * t, 200)] for t in range(20 + hidden)
+    ]
 
 
 def ids_before_and_after(tracker, frames):
@@ -65,43 +83,165 @@ def test_count_id_switches_counts_changes_and_ignores_gaps():
     assert count_id_switches([{"a": 0}, {"a": None}, {"a": 0}]) == 0
 
 
-def test_sort_keeps_identities_of_crossing_objects():
-    assignments = run_with_truth(SortTracker(), crossing_scene())
+@pytest.mark.parametrize("name", ALL)
+def test_identities_of_crossing_objects_are_kept(name):
+    assignments = run_with_truth(make_tracker(name), crossing_scene())
     assert count_id_switches(assignments) == 0
     final = assignments[-1]
     assert final["a"] is not None and final["b"] is not None and final["a"] != final["b"]
 
 
-def test_centroid_tracker_swaps_crossing_objects():
-    # The known weakness that motivates SORT: without a motion model the nearest
-    # centroid at the crossing belongs to the other object.
-    assert count_id_switches(run_with_truth(CentroidTracker(), crossing_scene())) > 0
+def test_centroid_matches_predicted_not_last_positions():
+    # Matching last positions (the classic rule) swaps the two at the crossing: at the
+    # update after they meet, each is nearest to where the other was.
+    tracker = CentroidTracker()
+    tracker.update([det(100, 200), det(140, 206)], frame_index=0)
+    tracker.update([det(116, 200), det(124, 206)], frame_index=2)
+    out = tracker.update([det(132, 200), det(108, 206)], frame_index=4)
+    assert out[0]["center"] == (132.0, 200.0) and out[1]["center"] == (108.0, 206.0)
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("hidden", [5, 10])
 def test_object_hidden_up_to_the_limit_keeps_its_id(name, hidden):
     before, after = ids_before_and_after(make_tracker(name), hidden_scene(hidden))
     assert before and before == after
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@pytest.mark.parametrize("name", ALL)
 def test_object_hidden_longer_gets_a_new_id(name):
     before, after = ids_before_and_after(make_tracker(name), hidden_scene(11))
     assert before and after and before.isdisjoint(after)
 
 
-def test_sort_predicts_a_fast_object_through_an_occlusion():
+@pytest.mark.parametrize("name", ALL)
+def test_a_fast_object_is_predicted_through_an_occlusion(name):
     frames = hidden_scene(5, speed=20.0)  # 120 px travelled while hidden
-    before, after = ids_before_and_after(SortTracker(), frames)
+    before, after = ids_before_and_after(make_tracker(name), frames)
     assert before == after
-    before, after = ids_before_and_after(CentroidTracker(max_distance=100), frames)
-    assert before.isdisjoint(after)
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+def vanishing_car(tracker, speed, width=80.0, height=40.0, y=300.0):
+    """A car seen 4 updates, missed 2, seen 3 more (one update per frame index)."""
+    frames = [
+        [] if t in (4, 5) else [det(100 + speed * t, y, width, height, "vehicle")] for t in range(9)
+    ]
+    return ids_seen(tracker, frames)
+
+
+def ids_seen(tracker, frames):
+    """The IDs output, per frame that had detections."""
+    outputs = [tracker.update(dets, frame_index=t) for t, dets in enumerate(frames)]
+    return [set(out) for out, dets in zip(outputs, frames, strict=True) if dets]
+
+
+def test_centroid_reassociates_a_fast_object_missed_for_two_frames():
+    # 40 px per frame: 120 px from where it was last seen when it reappears, beyond the old
+    # 100 px gate around the last position; its predicted position is exact.
+    seen = vanishing_car(CentroidTracker(max_distance=100), speed=40.0)
+    assert seen == [{0}] * 7
+    assert vanishing_car(CentroidTracker(), speed=40.0) == [{0}] * 7
+
+
+def test_centroid_falls_back_to_the_last_position_when_the_prediction_is_thrown_off():
+    # A truck's box is cut to its front by an occlusion: its center jumps 90 px, so the
+    # prediction runs 90 px ahead of it, beyond the small box's gate.
+    tracker = CentroidTracker()
+    tracker.update([det(100, 300, 200, 100, "vehicle")], frame_index=0)
+    tracker.update([det(190, 300, 40, 40, "vehicle")], frame_index=1)
+    assert list(tracker.update([det(192, 300, 40, 40, "vehicle")], frame_index=2)) == [0]
+
+
+def test_centroid_gate_is_relative_to_the_box_size_at_1080p():
+    # A car 300x150 px at 1080p moving 150 px per update: one ID with the size-relative
+    # gate, a new ID each update with a fixed 100 px gate.
+    frames = [[det(200 + 150 * t, 700, 300, 150, "vehicle")] for t in range(6)]
+    assert ids_seen(CentroidTracker(), frames) == [{0}] * 6
+    assert ids_seen(CentroidTracker(max_distance=100), frames) == [{t} for t in range(6)]
+    # A pedestrian 20x50 px (diagonal 54): a detection 80 px away is someone else.
+    tracker = CentroidTracker()
+    tracker.update([det(1000, 700)], frame_index=0)
+    assert list(tracker.update([det(1080, 700)], frame_index=1)) == [1]
+    assert tracker.gate(0) == pytest.approx(math.hypot(20, 50) * 1.5)  # widened: missed once
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_coasting_objects_are_reported_as_predicted(name):
+    tracker = eager(name, coast_frames=2)
+    for t in range(5):
+        tracker.update([det(100 + 10 * t, 200)], frame_index=t)
+    coasting = [tracker.update([], frame_index=t) for t in range(5, 8)]
+    assert [list(out) for out in coasting] == [[0], [0], []]
+    obj = coasting[0][0]
+    assert obj["predicted"] is True and obj["detected_class"] is None
+    assert obj["class"] == "pedestrian" and obj["confidence"] == 0.9
+    assert set(obj) == SPEC_KEYS | {"predicted"}
+    assert obj["center"][0] == pytest.approx(150, abs=5)  # moved on, not frozen at 140
+    assert obj["bbox"][2] - obj["bbox"][0] == pytest.approx(20, abs=1)
+    assert [f for f, _, _ in tracker.trajectories[0]] == list(range(5))  # observations only
+    out = tracker.update([det(180, 200)], frame_index=8)
+    assert list(out) == [0] and "predicted" not in out[0]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_coasting_is_off_by_default(name):
+    tracker = eager(name)
+    for t in range(5):
+        tracker.update([det(100 + 10 * t, 200)], frame_index=t)
+    assert tracker.update([], frame_index=5) == OrderedDict()
+
+
+@needs_lap
+def test_bytetrack_keeps_ids_through_a_low_confidence_and_a_missed_frame():
+    tracker = ByteTrackTracker()
+    seen = []
+    for t in range(12):
+        walker = det(100 + 5 * t, 200, conf=0.2 if t == 5 else 0.9)
+        car = det(300 - 5 * t, 260, 60, 30, "vehicle")
+        dets = [car] if t == 8 else [walker, car]
+        if t in (6, 7):
+            dets.append(det(500, 100, conf=0.3))  # low-confidence clutter starts no track
+        seen.append(tracker.update(dets, frame_index=2 * t))
+    assert all(set(out) == {0, 1} for t, out in enumerate(seen) if t != 8)
+    assert set(seen[8]) == {1}
+    assert seen[5][0]["confidence"] == 0.2  # matched in the second, low-score round
+    assert seen[11][0]["center"] == (155.0, 200.0)
+    assert len(tracker.trajectories[0]) == 11
+
+
+@needs_lap
+def test_bytetrack_without_its_low_round_loses_the_low_confidence_frame():
+    tracker = ByteTrackTracker(track_low_thresh=0.4)
+    outputs = [
+        tracker.update([det(100 + 5 * t, 200, conf=0.2 if t == 5 else 0.9)]) for t in range(8)
+    ]
+    assert [list(out) for out in outputs] == [[0]] * 5 + [[]] + [[0]] * 2
+
+
+@needs_lap
+def test_bytetrack_confirms_a_new_track_on_its_second_hit():
+    tracker = ByteTrackTracker()
+    tracker.update([det(100, 100)], frame_index=0)  # first update: reported at once
+    assert list(tracker.update([det(102, 100), det(400, 300)], frame_index=2)) == [0]
+    assert list(tracker.update([det(104, 100), det(402, 300)], frame_index=4)) == [0, 1]
+    assert [f for f, _, _ in tracker.trajectories[1]] == [2, 4]  # first hit backfilled
+
+
+@needs_lap
+def test_bytetrack_is_deterministic():
+    def run():
+        tracker = ByteTrackTracker()
+        return [
+            tracker.update(frame, frame_index=t)
+            for t, frame in enumerate([list(f.values()) for f in crossing_scene()])
+        ]
+
+    assert run() == run()
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_hidden_objects_are_kept_but_not_returned(name):
-    tracker = make_tracker(name, **({"min_hits": 1} if name == "sort" else {}))
+    tracker = eager(name)
     assert list(tracker.update([det(100, 100)])) == [0]
     assert tracker.update([]) == OrderedDict()
     assert list(tracker.update([det(101, 100)])) == [0]
@@ -122,23 +262,43 @@ def test_centroid_matches_globally_nearest_first():
     assert out[1]["center"] == (125.0, 100.0) and out[0]["center"] == (145.0, 100.0)
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@pytest.mark.parametrize("name", ALL)
 def test_output_format_and_majority_class(name):
-    tracker = make_tracker(name, **({"min_hits": 1} if name == "sort" else {}))
-    labels = [("vehicle", "car"), ("vehicle", "truck"), ("pedestrian", "person"),
-              ("vehicle", "car")]
+    tracker = eager(name)
+    labels = [
+        ("vehicle", "car"),
+        ("vehicle", "truck"),
+        ("pedestrian", "person"),
+        ("vehicle", "car"),
+    ]
     for t, (cls, coco) in enumerate(labels):
         out = tracker.update([det(100 + t, 100, 60, 30, cls, coco)], frame_index=10 + 2 * t)
     assert isinstance(out, OrderedDict) and list(out) == [0]
     obj = out[0]
-    assert set(obj) == {"class", "bbox", "center", "confidence", "coco_class"}
+    assert set(obj) == SPEC_KEYS | {"coco_class"}
     assert obj["class"] == "vehicle" and obj["coco_class"] == "car"
+    assert out[0]["detected_class"] == "vehicle"
     assert obj["bbox"] == [73.0, 85.0, 133.0, 115.0] and obj["center"] == (103.0, 100.0)
     assert tracker.class_of(0) == "vehicle"
     assert tracker.trajectories[0] == [(10 + 2 * t, 100.0 + t, 100.0) for t in range(4)]
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@needs_lap
+def test_trackers_output_identical_keys():
+    frames = [
+        [det(100 + 4 * t, 100, cls="vehicle", coco="car"), det(300, 200 + 3 * t)] for t in range(6)
+    ]
+    keys = {}
+    for name in TRACKERS:
+        tracker = eager(name, coast_frames=1)
+        outputs = [tracker.update(dets, frame_index=t) for t, dets in enumerate(frames + [[]])]
+        keys[name] = [sorted(sorted(obj) for obj in out.values()) for out in outputs[1:]]
+    assert keys["centroid"] == keys["sort"] == keys["bytetrack"]
+    coasting = sorted(SPEC_KEYS | {"predicted"})
+    assert keys["centroid"][-1] == sorted([coasting, sorted([*coasting, "coco_class"])])
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_frame_index_defaults_to_update_count(name):
     tracker = make_tracker(name)
     for t in range(4):
@@ -155,7 +315,7 @@ def test_sort_confirms_after_min_hits_and_backfills_the_trajectory():
     assert set(tracker.trajectories) == {0}
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@pytest.mark.parametrize("name", ALL)
 def test_empty_frames_do_not_crash(name):
     tracker = make_tracker(name)
     assert tracker.update([]) == OrderedDict()
@@ -163,9 +323,9 @@ def test_empty_frames_do_not_crash(name):
     assert tracking_stats(tracker) == TrackingStats(0, 0, 0.0, 0.0, 0, None)
 
 
-@pytest.mark.parametrize("name", TRACKERS)
+@pytest.mark.parametrize("name", ALL)
 def test_bad_detections_are_skipped_with_a_warning(name):
-    tracker = make_tracker(name, **({"min_hits": 1} if name == "sort" else {}))
+    tracker = eager(name)
     nan_center = det(50, 50) | {"center": (math.nan, 50.0)}
     zero_box = det(300, 300) | {"bbox": [300.0, 300.0, 300.0, 340.0]}
     bad = [nan_center, zero_box, {"class": "vehicle"}, "not a dict", det(100, 100)]
@@ -200,8 +360,7 @@ def test_plot_trajectories_draws_one_line_per_id(tmp_path):
     for t in range(5):
         tracker.update([det(100 + 5 * t, 100), det(300, 200 + 5 * t)])
     target = tmp_path / "traj.png"
-    fig = plot_trajectories(tracker, background=np.zeros((360, 640, 3), np.uint8),
-                            save_path=target)
+    fig = plot_trajectories(tracker, background=np.zeros((360, 640, 3), np.uint8), save_path=target)
     lines = fig.axes[0].get_lines()
     assert len({line.get_color() for line in lines}) == 2
     assert target.stat().st_size > 0
@@ -215,3 +374,16 @@ def test_make_tracker_rejects_unknown_names_and_parameters():
         make_tracker("deepsort")
     with pytest.raises(UserError, match="bad parameters"):
         make_tracker("sort", max_distance=3)
+    with pytest.raises(UserError, match="bad parameters"):
+        make_tracker("bytetrack", track_low_thresh=0.5, track_high_thresh=0.4)
+
+
+@needs_lap
+def test_bytetrack_by_name_and_its_minimum_detection_confidence():
+    tracker = make_tracker("ByteTrack", max_disappeared=4)
+    assert isinstance(tracker, ByteTrackTracker) and tracker.track_buffer == 4
+    assert make_tracker("bytetrack", track_buffer=30, frame_rate=15).track_buffer == 15
+    assert tracker.min_detection_confidence == ByteTrackTracker.min_detection_confidence == 0.1
+    assert make_tracker("bytetrack", track_low_thresh=0.2).min_detection_confidence == 0.2
+    assert CentroidTracker.min_detection_confidence is None
+    assert SortTracker().min_detection_confidence is None
