@@ -36,6 +36,7 @@ TRAIN = {
     "model_source_kind": "gguf", "trainable_params": 4884480, "trainable_percent": 3.5039,
     "global_step": 40, "epochs_completed": 2.0, "early_stopping_fired": True,
     "train_wall_time_s": 600.0, "torch_threads": 2, "base_val_loss": 2.5, "best_val_loss": 1.25,
+    "precision": "bf16",
     "best_step": 30, "config": {"lora_r": 16},
 }
 TABLE = [

@@ -11,6 +11,10 @@ COMMANDS = {
         "slm_finetune.training.train",
         "LoRA fine-tuning with checkpoints, curves and a summary",
     ),
+    "bench-precision": (
+        "slm_finetune.training.bench",
+        "optimizer-step and validation time, float32 vs bf16",
+    ),
     "evaluate": (
         "slm_finetune.evaluation.evaluate",
         "base vs fine-tuned: perplexity, ROUGE, BLEU, key facts",

@@ -130,6 +130,12 @@ def _metric_text(f: FineTuneFacts, metric: str, label: str = "", digits: int = 3
     return f"{label} {row['base']:.{digits}f} -> {row['finetuned']:.{digits}f} ({change_text})"
 
 
+def _precision_text(train: dict) -> str:
+    """`` in bf16 autocast`` (or float32) when the training summary records its precision."""
+    name = train.get("precision")
+    return "" if name is None else f" in {'float32' if name == 'fp32' else name + ' autocast'}"
+
+
 def finetune_bullets(root: Path) -> list[str]:
     f = finetune_facts(root)
     t, e, n = f.train, f.evaluation, f.split_sizes
@@ -146,7 +152,8 @@ def finetune_bullets(root: Path) -> list[str]:
         f"LoRA (r={t['config']['lora_r']}) on {model}: {t['trainable_params']:,} trainable "
         f"parameters ({t['trainable_percent']:.2f}%), {t['global_step']} steps "
         f"({t['epochs_completed']:.1f} epochs{stop}) in {t['train_wall_time_s'] / 60:.0f} min on "
-        f"{t['torch_threads']} CPU threads; validation loss {t['base_val_loss']:.3f} (base) -> "
+        f"{t['torch_threads']} CPU threads{_precision_text(t)}; validation loss "
+        f"{t['base_val_loss']:.3f} (base) -> "
         f"{t['best_val_loss']:.3f} (best, step {t['best_step']}).",
         f"Test set ({e['n_examples']} examples, greedy decoding): "
         f"{_metric_text(f, 'ROUGE-L')}{ci_text}; {_metric_text(f, 'BLEU')}.",

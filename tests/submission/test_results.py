@@ -30,6 +30,7 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "recommended ONNX Runtime 320 rect, stride 2, threaded, 42.0 fps" in text
     assert "4 / 2 / 3 IT-support examples" in text
     assert "offline Q4_1 GGUF copy" in text and "2.500 (base) -> 1.250" in text
+    assert "on 2 CPU threads in bf16 autocast;" in text
     assert "ROUGE-L 0.200 -> 0.300 (+50.0%)" in text and "Key-fact accuracy n/a" in text
     assert "Perplexity 12.00 -> 6.00 (50.0% lower)" in text
     assert "mean ROUGE-L on the test set: Zero-shot (base) 0.150, Fine-tuned (LoRA) 0.300" in text

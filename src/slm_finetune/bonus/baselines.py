@@ -38,6 +38,7 @@ from slm_finetune.data.schema import Example
 from slm_finetune.evaluation.generate import Generation, GenerationCache, GenerationSettings
 from slm_finetune.prompt import SMOLLM2_EOS, format_prompt
 from slm_finetune.run_options import add_model_options, given, given_settings
+from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.paths import is_smoke, project_root
 
@@ -135,6 +136,8 @@ class BaselineConfig:
     cache_file: str = "outputs/generation_cache.jsonl"
     limit: int = 0  # 0 = every test example
     timing_examples: int = 8  # 0 = no timing batch
+    precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
+    num_threads: int = 1  # torch CPU threads (0 = every core); one, as for evaluate
     # batches of 16: 2.1 s/example instead of 3.1 (batches of 8) for zero-shot on 2 CPU cores
     settings: GenerationSettings = field(default_factory=lambda: GenerationSettings(batch_size=16))
 
@@ -153,6 +156,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-new-tokens", type=int, help="generation length (default 200)")
     parser.add_argument("--batch-size", type=int, help="prompts generated together (default 16)")
+    add_precision_option(parser)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default 1; 0 = all)")
 
 
 def preset(smoke: bool = False) -> BaselineConfig:
@@ -181,6 +186,8 @@ def config_from_args(args: argparse.Namespace) -> BaselineConfig:
         cache_file=args.cache,
         limit=args.limit,
         timing_examples=args.timing_examples,
+        precision=args.precision,
+        num_threads=args.threads,
     )
 
 
@@ -236,7 +243,7 @@ def run_approach(loaded: Any, key: str, prompts: list[str], cache, config) -> Ap
     cached = sum(cache.get(k) is not None for k in keys)  # before the timing batch adds any
     per_example = timed_batch(loaded, prompts[: config.timing_examples], cache, config.settings)
     gens, _ = generate_all(
-        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, config.settings, desc=key
+        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, config.settings, key
     )
     tokens = [len(ids) for ids in loaded.tokenizer(prompts)["input_ids"]]
     return ApproachRun(key, prompts, tokens, gens, cached, per_example, time.perf_counter() - start)
@@ -259,16 +266,19 @@ def run_baselines(config: BaselineConfig = BaselineConfig()) -> Any:
     from slm_finetune.evaluation.model_pair import iter_models
     from slm_finetune.training.train import set_threads
 
-    set_threads(0)
+    set_threads(config.num_threads)
+    precision = resolve(config.precision)
+    print(f"precision: {precision.name} ({precision.reason})")
     tests, shots = load_inputs(config)
     cache = GenerationCache(config.path("cache_file"))
     runs: dict[str, ApproachRun] = {}
-    for loaded in iter_models(config.path("adapter")):
+    for loaded in iter_models(config.path("adapter"), precision):
         for key, (_, model_name) in APPROACHES.items():
             if model_name == loaded.name:
                 prompts = build_prompts(key, tests, shots)
                 runs[key] = run_approach(loaded, key, prompts, cache, config)
     frame, outputs = results_frame(tests, runs), outputs_frame(tests, runs)
+    frame["precision"] = precision.name
     write_results(frame, outputs, config.path("output_dir"))
     return frame
 

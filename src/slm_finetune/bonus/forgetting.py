@@ -30,6 +30,7 @@ from typing import Any
 
 from slm_finetune.evaluation.generate import GenerationSettings
 from slm_finetune.run_options import add_model_options, given, given_settings
+from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import is_smoke, project_root
@@ -199,6 +200,8 @@ class ForgettingConfig:
     n_sentences: int = 100
     probes_per_category: int = 0  # 0 = all five
     seed: int = 42
+    precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
+    num_threads: int = 1  # torch CPU threads (0 = every core); one, as for evaluate
     settings: GenerationSettings = field(
         default_factory=lambda: GenerationSettings(max_new_tokens=128, batch_size=16)
     )
@@ -213,6 +216,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sentences", type=int, help="WikiText sentences (default 100)")
     parser.add_argument("--wikitext-file", help="offline WikiText test file (default: assets)")
     parser.add_argument("--max-new-tokens", type=int, help="answer length (default 128)")
+    add_precision_option(parser)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default 1; 0 = all)")
 
 
 def preset(smoke: bool = False) -> ForgettingConfig:
@@ -237,6 +242,8 @@ def config_from_args(args: argparse.Namespace) -> ForgettingConfig:
         cache_file=args.cache,
         wikitext_file=args.wikitext_file,
         n_sentences=args.sentences,
+        precision=args.precision,
+        num_threads=args.threads,
     )
 
 
@@ -316,13 +323,15 @@ def run_forgetting(config: ForgettingConfig = ForgettingConfig()) -> dict[str, A
     from slm_finetune.training.train import set_threads
 
     started = time.perf_counter()
-    set_threads(0)
+    set_threads(config.num_threads)
+    precision = resolve(config.precision)
+    print(f"precision: {precision.name} ({precision.reason})")
     probes = select_probes(config.probes_per_category)
     lines, source = wikitext.load_lines(config.wikitext_file and config.path("wikitext_file"))
     sentences = wikitext.select_sentences(lines, config.n_sentences, config.seed)
     cache = GenerationCache(config.path("cache_file"))
     runs, identity = {}, {}
-    for loaded in iter_models(config.path("adapter")):
+    for loaded in iter_models(config.path("adapter"), precision):
         runs[loaded.name] = _model_run(loaded, probes, sentences, config, cache)
         identity[loaded.name] = loaded.model_id
         base_kind = loaded.source.kind
@@ -330,6 +339,7 @@ def run_forgetting(config: ForgettingConfig = ForgettingConfig()) -> dict[str, A
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "models": identity,
         "base_model_kind": base_kind,
+        "precision": dataclasses.asdict(precision),
         "generation": {**dataclasses.asdict(config.settings), "do_sample": False},
         "prompt_template": probe_prompt(Probe("", "{prompt}", "", "")),
         "table": results_table(probes, runs),

@@ -67,3 +67,13 @@ def build_collator(tokenizer: Any, loss_on: str) -> Any:
     if loss_on == "full":
         return DataCollatorForLanguageModeling(tokenizer=tokenizer, mlm=False)
     return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX)
+
+
+def sort_by_length(dataset: Any) -> Any:
+    """``dataset`` ordered by token count (stable), so sequential batches pad little.
+
+    The validation set is evaluated in this order: each batch holds examples of similar
+    length, which cuts the padded tokens an evaluation pass computes.
+    """
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    return dataset.select(sorted(range(len(lengths)), key=lengths.__getitem__))

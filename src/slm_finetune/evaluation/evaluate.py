@@ -20,8 +20,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import platform
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +35,8 @@ from slm_finetune.evaluation.generate import (
     file_sha256,
 )
 from slm_finetune.run_options import add_model_options, given, given_settings
+from slm_finetune.training.hardware import hardware
+from slm_finetune.training.precision import Precision, add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import display_path, is_smoke, project_root
@@ -76,6 +76,7 @@ class EvalConfig:
     # little from a second thread, and on a shared 2-core machine a second thread that has
     # to wait for a busy core made generation and perplexity 7-10x slower (measured).
     num_threads: int = 1
+    precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
     settings: GenerationSettings = field(default_factory=GenerationSettings)
 
     def path(self, name: str) -> Path:
@@ -103,6 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="prompts generated together (default 8)")
     parser.add_argument("--max-new-tokens", type=int, help="generation length (default 200)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default 1; 0 = all)")
+    add_precision_option(parser)
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
@@ -120,6 +122,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         output_dir=args.output_dir or ("outputs/smoke/evaluation" if smoke else None),
         cache_file=args.cache,
         num_threads=args.threads,
+        precision=args.precision,
         limit=args.limit if args.limit is not None else (SMOKE_LIMIT if smoke else None),
     )
 
@@ -159,6 +162,7 @@ def score_model(
     model_id: str,
     config: EvalConfig,
     label: str,
+    precision: Precision,
 ) -> ModelRun:
     """Perplexity terms and (cached) greedy answers of one model (``model_id`` keys the cache)."""
     from tqdm.auto import tqdm
@@ -167,6 +171,7 @@ def score_model(
     from slm_finetune.prompt import format_prompt
 
     t0 = time.perf_counter()
+    model = precision.for_inference(model)
     nll = [
         metrics.sequence_nll(model, tokenizer, ex)
         for ex in tqdm(examples, desc=f"perplexity ({label})", unit="example")
@@ -174,13 +179,16 @@ def score_model(
     t1 = time.perf_counter()
     prompts = [format_prompt(ex, with_response=False) for ex in examples]
     cache = GenerationCache(config.path("cache_file"))
+    model_id += precision.model_suffix()
     gens, cached = generate_all(
         model, tokenizer, prompts, model_id, cache, config.settings, f"generating ({label})"
     )
     return ModelRun(model_id, nll, gens, cached, t1 - t0, time.perf_counter() - t1)
 
 
-def run_models(config: EvalConfig, examples: list[Example]) -> tuple[dict[str, ModelRun], Any]:
+def run_models(
+    config: EvalConfig, examples: list[Example], precision: Precision
+) -> tuple[dict[str, ModelRun], Any]:
     """Score the base model, then the fine-tuned one; also return the base model's source."""
     from peft import PeftModel
 
@@ -188,13 +196,14 @@ def run_models(config: EvalConfig, examples: list[Example]) -> tuple[dict[str, M
 
     adapter = check_adapter(config.path("adapter"))
     model, tokenizer, source = load_base_model()
-    runs = {"base": score_model(model, tokenizer, examples, source.description, config, "base")}
+    base_id = source.description
+    runs = {"base": score_model(model, tokenizer, examples, base_id, config, "base", precision)}
     del model
     base, tokenizer, _ = load_base_model()
     tuned = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()  # same maths, faster
     tuned.eval()
     ft_id = f"{source.description} + LoRA {file_sha256(adapter / 'adapter_model.safetensors')}"
-    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "fine-tuned")
+    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "fine-tuned", precision)
     return runs, source
 
 
@@ -293,28 +302,6 @@ def rouge_intervals(frame: Any) -> dict[str, list[float]]:
     }
 
 
-def hardware() -> dict[str, Any]:
-    """The machine the evaluation ran on (the model card quotes it)."""
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [
-            ln.split(":", 1)[1].strip()
-            for ln in cpuinfo.read_text().splitlines()
-            if ln.startswith("model name")
-        ]
-        cpu = names[0] if names else cpu
-    return {
-        "cpu": cpu,
-        "cores_available": len(os.sched_getaffinity(0)),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "platform": platform.platform(),
-    }
-
-
 def _json_ready(value: Any) -> Any:
     """NaN -> null (strict JSON), recursively."""
     if isinstance(value, float) and math.isnan(value):
@@ -326,12 +313,13 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
-def build_summary(config, frame, runs, source, seconds: float) -> dict[str, Any]:
+def build_summary(config, frame, runs, source, seconds: float, precision) -> dict[str, Any]:
     """The JSON-ready summary of one evaluation run."""
     test_sha = file_sha256(config.path("test_file"))
     adapter_sha = file_sha256(config.path("adapter") / "adapter_model.safetensors")
     settings = dataclasses.asdict(config.settings)
-    blob = json.dumps([source.description, adapter_sha, test_sha, settings, len(frame)])
+    ids = [source.description, adapter_sha, test_sha, settings, len(frame)]
+    blob = json.dumps(ids + ([precision.name] if precision.name != "fp32" else []))
     return _json_ready(
         {
             "run_id": hashlib.sha256(blob.encode()).hexdigest()[:12],
@@ -380,6 +368,7 @@ def build_summary(config, frame, runs, source, seconds: float) -> dict[str, Any]
                 },
             },
             "hardware": hardware(),
+            "precision": dataclasses.asdict(precision),
         }
     )
 
@@ -495,10 +484,13 @@ def run_evaluation(config: EvalConfig = EvalConfig()) -> dict[str, Any]:
 
     started = time.perf_counter()
     set_threads(config.num_threads)
+    precision = resolve(config.precision)
+    print(f"precision: {precision.name} ({precision.reason})")
     rows = load_examples(config)
-    runs, source = run_models(config, [ex for _, ex in rows])
+    runs, source = run_models(config, [ex for _, ex in rows], precision)
     frame = per_example_frame(rows, runs)
-    summary = build_summary(config, frame, runs, source, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    summary = build_summary(config, frame, runs, source, seconds, precision)
     write_error_analysis(frame, config, summary["run_id"])
     out = config.path("output_dir")
     from tatweer_common.io import atomic_path
@@ -566,3 +558,22 @@ def format_intervals(summary: dict[str, Any]) -> str:
             ("fine-tuned minus base, paired", ci["difference"]),
         )
     )
+
+
+def agreement(first: dict[str, Any], second: dict[str, Any], tolerance_pct: float = 2.0) -> Any:
+    """Table values of two runs side by side, with the relative difference of each.
+
+    Used to check that the float32 and bf16 scores of one adapter agree: ``within`` is True
+    when the second value differs from the first by at most ``tolerance_pct`` percent.
+    """
+    import pandas as pd
+
+    other = {row["metric"]: row for row in second["table"]}
+    rows = []
+    for row in first["table"]:
+        for key, model in (("base", "base"), ("finetuned", "fine-tuned")):
+            a, b = row[key], other[row["metric"]][key]
+            diff = math.nan if a is None or b is None or not a else (b - a) / abs(a) * 100
+            rows.append({"metric": row["metric"], "model": model, "first": a, "second": b,
+                         "difference_pct": diff, "within": abs(diff) <= tolerance_pct})  # fmt: skip
+    return pd.DataFrame(rows)

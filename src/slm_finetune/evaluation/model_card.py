@@ -137,10 +137,18 @@ def improvement(row: dict[str, Any]) -> str:
     return f"{value:+.1f}%{suffix}"
 
 
+def precision_name(name: str, inference: bool = False) -> str:
+    """How a precision ran: float32; bf16 autocast (training) or bf16 weights (inference)."""
+    if name == "bf16":
+        return "bf16 (model cast to bf16)" if inference else "bf16 autocast (mixed precision)"
+    return "float32" if name == "fp32" else f"{name} mixed precision"
+
+
 def render_card(context: dict[str, Any]) -> str:
     from slm_finetune.templating import template_env
 
     env = template_env()
     env.filters.update(fmt=fmt, improvement=improvement, thousands="{:,}".format)
+    env.globals["precision_name"] = precision_name
     text = env.get_template("model_card.md.j2").render(**context)
     return re.sub(r"\n{3,}", "\n\n", text)

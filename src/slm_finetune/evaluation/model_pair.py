@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_finetune.evaluation.generate import file_sha256
+from slm_finetune.training.precision import Precision
 
 MODEL_LABELS = {"base": "Base Model", "ft": "Fine-Tuned Model"}
 
@@ -28,6 +29,7 @@ class LoadedModel:
     tokenizer: Any
     model_id: str
     source: Any  # slm_finetune.training.model.ModelSource of the base weights
+    precision: Precision  # the model is already cast for it; its suffix ends model_id
 
 
 def finetuned_model_id(base_description: str, adapter: Path) -> str:
@@ -35,7 +37,9 @@ def finetuned_model_id(base_description: str, adapter: Path) -> str:
     return f"{base_description} + LoRA {file_sha256(adapter / 'adapter_model.safetensors')}"
 
 
-def iter_models(adapter: Path, which: tuple[str, ...] = ("base", "ft")) -> Iterator[LoadedModel]:
+def iter_models(
+    adapter: Path, precision: Precision, which: tuple[str, ...] = ("base", "ft")
+) -> Iterator[LoadedModel]:
     """Yield the requested models in order, loading each only when the previous one is done."""
     from peft import PeftModel
 
@@ -46,11 +50,14 @@ def iter_models(adapter: Path, which: tuple[str, ...] = ("base", "ft")) -> Itera
         check_adapter(adapter)  # fail before the (slow) base model run, not after it
     for name in which:
         model, tokenizer, source = load_base_model()
+        suffix = precision.model_suffix()
         if name == "base":
-            yield LoadedModel(name, model, tokenizer, source.description, source)
+            base_id = source.description + suffix
+            yield LoadedModel(
+                name, precision.for_inference(model), tokenizer, base_id, source, precision
+            )
             continue
         tuned = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         tuned.eval()
-        yield LoadedModel(
-            name, tuned, tokenizer, finetuned_model_id(source.description, adapter), source
-        )
+        ft_id = finetuned_model_id(source.description, adapter) + suffix
+        yield LoadedModel(name, precision.for_inference(tuned), tokenizer, ft_id, source, precision)

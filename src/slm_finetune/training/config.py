@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from slm_finetune.training.precision import CHOICES as PRECISION_CHOICES
 from tatweer_common.errors import UserError
 from tatweer_common.paths import project_root
 
@@ -39,7 +40,7 @@ class TrainConfig:
     num_train_epochs: float = 3.0
     max_steps: int = -1  # > 0 overrides the epochs (smoke runs)
     per_device_train_batch_size: int = 4
-    per_device_eval_batch_size: int = 8
+    per_device_eval_batch_size: int = 16  # length-sorted validation batches (no gradients)
     gradient_accumulation_steps: int = 4
     learning_rate: float = 2e-4
     lr_scheduler_type: str = "cosine"
@@ -52,6 +53,7 @@ class TrainConfig:
     group_by_length: bool = True  # batches of similar length: less padding on the CPU
     seed: int = 42
     num_threads: int = 0  # torch CPU threads; 0 = every core this process may use
+    precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
     max_new_tokens: int = 128  # for the sample generation after training
 
     def path(self, name: str) -> Path:
@@ -127,4 +129,6 @@ def load_config(path: str | Path | None = None, smoke: bool = False) -> TrainCon
     config = dataclasses.replace(config, **changes)
     if config.loss_on not in LOSS_CHOICES:
         raise UserError(f"{path}: 'loss_on' must be one of {', '.join(LOSS_CHOICES)}")
+    if config.precision not in PRECISION_CHOICES:
+        raise UserError(f"{path}: 'precision' must be one of {', '.join(PRECISION_CHOICES)}")
     return config

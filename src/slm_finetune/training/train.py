@@ -11,6 +11,7 @@ validation example, save the adapter + tokenizer, ``train_summary.json`` and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -22,6 +23,8 @@ from typing import Any
 from slm_finetune.data.schema import Example, read_jsonl
 from slm_finetune.training.config import TrainConfig, load_config
 from slm_finetune.training.curves import CURVES_NAME
+from slm_finetune.training.hardware import hardware
+from slm_finetune.training.precision import Precision, add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import display_path, is_smoke
@@ -37,10 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--smoke", action="store_true", help="tiny preset: a few steps on a few examples"
     )
+    add_precision_option(parser)
 
 
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config, smoke=args.smoke or is_smoke())
+    if args.precision:
+        config = dataclasses.replace(config, precision=args.precision)
     summary = run(config, resume=args.resume)
     print(format_summary(summary))
     return 0
@@ -85,8 +91,12 @@ def prepare_checkpoints(config: TrainConfig, resume: bool) -> str | None:
     return None
 
 
-def training_arguments(config: TrainConfig, n_train: int) -> Any:
-    """The spec's `TrainingArguments`, each value justified (details in the notebook)."""
+def training_arguments(config: TrainConfig, n_train: int, precision: Precision) -> Any:
+    """The spec's `TrainingArguments`, each value justified (details in the notebook).
+
+    ``precision`` "fp16" (a GPU, the spec's rule) or "bf16" (a CPU with native bf16) turns on
+    the Trainer's autocast mixed precision; weights and optimizer state stay float32.
+    """
     import torch
     from transformers import TrainingArguments
 
@@ -96,12 +106,14 @@ def training_arguments(config: TrainConfig, n_train: int) -> Any:
         num_train_epochs=config.num_train_epochs,  # 3 passes over a small set; early stop guards
         max_steps=config.max_steps,  # -1: epochs decide; smoke runs stop after a few steps
         per_device_train_batch_size=config.per_device_train_batch_size,  # 4 x 512 tokens fits
-        per_device_eval_batch_size=config.per_device_eval_batch_size,  # no grads: larger is fine
+        per_device_eval_batch_size=config.per_device_eval_batch_size,  # no grads: 16, by length
         gradient_accumulation_steps=config.gradient_accumulation_steps,  # effective batch 16
         learning_rate=config.learning_rate,  # 2e-4: usual LoRA rate (zero-initialised adapters)
         lr_scheduler_type=config.lr_scheduler_type,  # cosine: smooth decay, no late jumps
         warmup_steps=config.warmup_ratio,  # float < 1 = ratio: 3% warm-up steadies early Adam
-        fp16=torch.cuda.is_available(),  # half precision only on a GPU (no fp16 speed-up on CPU)
+        fp16=precision.name == "fp16",  # the spec: half precision on a GPU
+        bf16=precision.name == "bf16",  # CPU autocast where the CPU has native bf16 (2x steps)
+        use_cpu=not torch.cuda.is_available(),  # the Trainer's CPU bf16 needs it said
         logging_steps=config.logging_steps,  # 2, not 10: an epoch is only ~25 steps
         eval_strategy="steps",
         eval_steps=interval,  # ~4 evaluations per epoch (spec's 50 would evaluate once in total)
@@ -121,13 +133,19 @@ def training_arguments(config: TrainConfig, n_train: int) -> Any:
     )
 
 
-def evaluate_loss(model: Any, dataset: Any, collator: Any, config: TrainConfig) -> float:
+def evaluate_loss(
+    model: Any, dataset: Any, collator: Any, config: TrainConfig, precision: Precision
+) -> float:
     """Validation loss of ``model`` computed exactly as the trainer's ``eval_loss``."""
+    import torch
     from transformers import Trainer, TrainingArguments
 
     args = TrainingArguments(
         output_dir=str(config.path("checkpoint_dir")),
         per_device_eval_batch_size=config.per_device_eval_batch_size,
+        fp16=precision.name == "fp16",
+        bf16=precision.name == "bf16",
+        use_cpu=not torch.cuda.is_available(),
         report_to="none",
         dataloader_num_workers=0,
         dataloader_pin_memory=False,
@@ -211,7 +229,8 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
     base, tokenizer, _ = load_base_model()
     model = PeftModel.from_pretrained(base, checkpoint)
     model.eval()
-    generated = generate_response(model, tokenizer, example, config.max_new_tokens)
+    generated = generate_response(model, tokenizer, example, config.max_new_tokens)  # float32:
+    # the adapter is saved from this model, so it is never cast to bf16
     save_adapter(model, tokenizer, config.path("adapter_dir"))
     return {
         "instruction": example.instruction,
@@ -221,7 +240,9 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
     }
 
 
-def build_trainer(model, datasets, collator, config: TrainConfig) -> tuple[Any, Any, Any]:
+def build_trainer(
+    model, datasets, collator, config: TrainConfig, precision: Precision
+) -> tuple[Any, Any, Any]:
     """`transformers.Trainer` with early stopping and the step timer."""
     from transformers import EarlyStoppingCallback, Trainer
 
@@ -230,7 +251,7 @@ def build_trainer(model, datasets, collator, config: TrainConfig) -> tuple[Any, 
     timer = step_timer()
     trainer = Trainer(
         model=model,
-        args=training_arguments(config, len(train_ds)),
+        args=training_arguments(config, len(train_ds), precision),
         train_dataset=train_ds,
         eval_dataset=val_ds,
         data_collator=collator,
@@ -243,24 +264,27 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Train as configured and write the adapter, summary and curves; return the summary."""
     import transformers
 
-    from slm_finetune.data.features import build_collator, build_dataset
+    from slm_finetune.data.features import build_collator, build_dataset, sort_by_length
     from slm_finetune.training.lora import add_lora
     from slm_finetune.training.model import load_base_model
 
     started = time.perf_counter()
     threads = set_threads(config.num_threads)
+    precision = resolve(config.precision)
+    print(f"precision: {precision.name} ({precision.reason})")
     transformers.set_seed(config.seed)
     resume_from = prepare_checkpoints(config, resume)
     train_ex, val_ex = load_splits(config)
     model, tokenizer, source = load_base_model()
     print(model)  # the architecture: the Linear layers named here are the LoRA targets
     train_ds, dropped = build_dataset(train_ex, tokenizer, config.max_length, config.loss_on)
-    val_ds, _ = build_dataset(val_ex, tokenizer, config.max_length, config.loss_on)
+    val_ds = sort_by_length(build_dataset(val_ex, tokenizer, config.max_length, config.loss_on)[0])
     collator = build_collator(tokenizer, config.loss_on)
-    base_val_loss = evaluate_loss(model, val_ds, collator, config)
+    base_val_loss = evaluate_loss(model, val_ds, collator, config, precision)
     print(f"base model validation loss ({config.loss_on} tokens): {base_val_loss:.4f}")
     peft_model, counts = add_lora(model, config)
-    trainer, early_stop, timer = build_trainer(peft_model, (train_ds, val_ds), collator, config)
+    datasets = (train_ds, val_ds)
+    trainer, early_stop, timer = build_trainer(peft_model, datasets, collator, config, precision)
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - t0
@@ -282,6 +306,7 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "best_checkpoint": best,
         "sample": sample,
         "mean_train_loss": result.training_loss,
+        "precision": precision,
     }
     summary = build_summary(config, trainer, early_stop, timer, facts)
     write_outputs(summary, config)
@@ -294,8 +319,6 @@ def _mean(values: list[float]) -> float | None:
 
 def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ready training summary (losses, steps, timings, model source, parameters)."""
-    import dataclasses
-
     state = trainer.state
     history = [dict(entry) for entry in state.log_history]
     train_losses = [e["loss"] for e in history if "loss" in e]
@@ -331,6 +354,12 @@ def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> 
         "finished_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mean_step_s": _mean(timer.step_seconds),
         "mean_eval_s": _mean(timer.eval_seconds),
+        "steps_total_s": round(sum(timer.step_seconds), 1),
+        "evals_total_s": round(sum(timer.eval_seconds), 1),
+        "n_evals": len(timer.eval_seconds),
+        "precision": facts["precision"].name,
+        "precision_reason": facts["precision"].reason,
+        "hardware": hardware(),
         "torch_threads": facts["threads"],
         "sample_generation": facts["sample"],
         "config": dataclasses.asdict(config),
@@ -367,7 +396,10 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"epochs completed:      {summary['epochs_completed']}"
         f" ({summary['global_step']} of {summary['max_steps']} steps)",
         f"early stopping fired:  {summary['early_stopping_fired']}",
+        f"precision:             {summary['precision']} ({summary['precision_reason']})",
         f"training wall time:    {summary['train_wall_time_s']} s"
         f" (mean step {num(summary['mean_step_s'])} s)",
+        f"  optimizer steps:     {summary['steps_total_s']} s; {summary['n_evals']} evaluation"
+        f" passes: {summary['evals_total_s']} s (mean {num(summary['mean_eval_s'])} s)",
     ]
     return "\n".join(lines)

@@ -152,6 +152,11 @@ def test_tiny_run_with_the_smoke_adapter_shares_evaluates_cache(tmp_path, monkey
     assert main(["baselines", *common, "--timing-examples", "0"]) == 0
     again = pd.read_csv(out / "baseline_results.csv")
     assert (again["from_cache"] == 2).all() and again["seconds_per_example"].isna().all()
+    assert len(set(frame["precision"])) == 1 and frame["precision"].iloc[0] in ("fp32", "bf16")
+    other = "bf16" if frame["precision"].iloc[0] == "fp32" else "fp32"
+    assert main(["baselines", *common, "--timing-examples", "0", "--precision", other]) == 0
+    switched = pd.read_csv(out / "baseline_results.csv")  # the other precision's answers
+    assert (switched["from_cache"] == 0).all() and (switched["precision"] == other).all()
 
 
 def test_smoke_preset_and_options(monkeypatch):

@@ -141,6 +141,7 @@ def test_tiny_run_writes_the_table_and_reuses_the_cache(tmp_path, monkeypatch, c
             "category", "prompt", "rule", "expected")}), probe["base_answer"])  # fmt: skip
     assert summary["fluency"]["n_sentences"] == 2 and "offline file" in summary["fluency"]["source"]
     assert summary["generations_from_cache"] == {"base": 0, "ft": 0}
+    assert summary["precision"]["name"] in ("fp32", "bf16") and summary["precision"]["reason"]
     assert main(args) == 0  # the second run answers from the cache
     again = json.loads((tmp_path / "out" / "forgetting_results.json").read_text())
     assert again["generations_from_cache"] == {"base": 3, "ft": 3}

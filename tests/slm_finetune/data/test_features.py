@@ -2,7 +2,13 @@
 
 import pytest
 
-from slm_finetune.data.features import IGNORE_INDEX, build_collator, build_dataset, encode_example
+from slm_finetune.data.features import (
+    IGNORE_INDEX,
+    build_collator,
+    build_dataset,
+    encode_example,
+    sort_by_length,
+)
 from slm_finetune.data.schema import Example
 from slm_finetune.prompt import format_prompt
 from slm_finetune.training import model as model_mod
@@ -55,3 +61,12 @@ def test_collator_pads_each_batch_to_its_longest_row(tokenizer):
         eos_positions = (batch["input_ids"] == tokenizer.eos_token_id).nonzero().tolist()
         assert len(eos_positions) == 2  # the EOS is a target: the model learns to stop
         assert all(batch["labels"][i, j] != IGNORE_INDEX for i, j in eos_positions)
+
+
+def test_validation_order_is_by_length_and_keeps_every_example():
+    from datasets import Dataset
+
+    rows = {"input_ids": [[1, 2, 3], [4], [5, 6], [7]], "tag": ["a", "b", "c", "d"]}
+    ordered = sort_by_length(Dataset.from_dict(rows))
+    assert ordered["tag"] == ["b", "d", "c", "a"]  # stable: equal lengths keep their order
+    assert [len(ids) for ids in ordered["input_ids"]] == [1, 1, 2, 3]

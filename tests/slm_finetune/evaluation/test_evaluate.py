@@ -138,6 +138,7 @@ def test_end_to_end_with_an_identity_adapter(tmp_path, monkeypatch, capsys):
     summary = json.loads((out / "evaluation_summary.json").read_text())
     results = pd.read_csv(out / "evaluation_results.csv")
     assert summary["n_examples"] == len(results) == 2
+    assert summary["precision"]["name"] in ("fp32", "bf16") and summary["precision"]["reason"]
     assert results["example_id"].tolist() == [1, 2]
     assert (results["base_output"] == results["ft_output"]).all()
     for row in summary["table"]:
@@ -162,3 +163,16 @@ def test_end_to_end_with_an_identity_adapter(tmp_path, monkeypatch, capsys):
     config = evaluate.EvalConfig(output_dir=str(out), review_file=str(review))
     refreshed = evaluate.refresh_error_analysis(config)
     assert refreshed["reviewed_tally"]["hallucination"] == 1
+
+
+def test_agreement_flags_each_value_beyond_the_tolerance():
+    def run(ppl, rouge):
+        rows = [("Perplexity", ppl), ("ROUGE-L", rouge)]
+        return {"table": [{"metric": m, "base": v[0], "finetuned": v[1]} for m, v in rows]}
+
+    frame = evaluate.agreement(run((20.0, 10.0), (0.1, 0.2)), run((20.2, 10.0), (0.1, 0.21)))
+    assert frame["difference_pct"].round(6).tolist() == [1.0, 0.0, 0.0, 5.0]
+    assert frame["within"].tolist() == [True, True, True, False]
+    assert not evaluate.agreement(run((20.0, 10.0), (0.0, 0.2)), run((20.0, 10.0), (0.1, 0.2)))[
+        "within"
+    ][2]  # no relative difference from a zero: never counted as agreeing

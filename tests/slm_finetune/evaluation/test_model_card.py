@@ -48,6 +48,7 @@ def saved(tmp_path):
         "timings": {"wall_time_s": 487.3},
         "hardware": {"cpu": "Test CPU 9000", "cores_available": 2, "torch_threads": 1,
                      "gpu": None},
+        "precision": {"name": "bf16", "reason": "CPU lists amx_bf16"},
     }  # fmt: skip
     train = {
         "model_source": "HuggingFaceTB/SmolLM2-135M-Instruct from the Hugging Face Hub",
@@ -55,7 +56,10 @@ def saved(tmp_path):
         "trainable_percent": 3.5039, "epochs_completed": 2.72, "global_step": 68,
         "eval_steps": 6, "train_wall_time_s": 3123.4, "total_wall_time_s": 3301.9,
         "early_stopping_fired": True, "best_step": 48, "best_val_loss": 1.2345,
-        "base_val_loss": 2.3456, "torch_threads": 2,
+        "base_val_loss": 2.3456, "torch_threads": 2, "start_step": 0,
+        "steps_total_s": 2901.5, "evals_total_s": 180.2, "n_evals": 11,
+        "precision": "fp32", "precision_reason": "--precision fp32",
+        "hardware": {"cpu": "Train CPU 7000", "gpu": None},
         "config": {"learning_rate": 0.0002, "lr_scheduler_type": "cosine", "warmup_ratio": 0.03,
                    "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4,
                    "num_train_epochs": 3.0, "max_length": 512, "seed": 42, "loss_on": "response",
@@ -139,7 +143,10 @@ def test_no_placeholder_is_left_and_limitations_are_complete(saved):
     assert re.findall(r"\[[^\]]*\](?!\()", prose) == []  # links [text](url) are fine
     limitations = card.split("## Limitations & Biases")[1].split("\n## ")[0]
     assert len(re.findall(r"^- ", limitations, re.MULTILINE)) >= 5
-    for fact in ("from the Hugging Face Hub", "Test CPU 9000", "3123.4 s", "487.3 s",
+    for fact in ("from the Hugging Face Hub", "Train CPU 7000", "3123.4 s", "487.3 s",
+                 "float32 for training (--precision fp32)", "2901.5 s in 68 optimizer steps",
+                 "180.2 s in 11 validation passes",
+                 "Evaluation (perplexity and generation): bf16 (model cast to bf16).",
                  "patience 3", "it fired", "5 training examples, 2 validation, 3 test",
                  "seed: 2 examples", "synthetic: 8 examples", "Transformers "):  # fmt: skip
         assert fact in card

@@ -83,6 +83,9 @@ def test_smoke_training_writes_everything_and_resume_continues(smoke_config, cap
         e["eval_loss"] for e in summary["log_history"] if "eval_loss" in e
     )
     assert "de-quantized from Q4_1 GGUF" in summary["model_source"]
+    assert summary["precision"] in ("fp32", "bf16") and summary["precision_reason"]
+    assert summary["n_evals"] == 2 and summary["hardware"]["cores_available"] >= 1
+    assert summary["evals_total_s"] > 0 and summary["steps_total_s"] > 0
     assert summary["sample_generation"]["generated"].strip()
     for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json"):
         assert (out / "lora_adapter" / name).is_file()
@@ -117,6 +120,7 @@ def test_config_file_overrides_the_preset_and_rejects_mistakes(tmp_path):
         ("epochs = 3\n", "unknown key 'epochs'"),
         ("max_steps = 'four'\n", "'max_steps' must be int"),
         ("loss_on = 'prompt'\n", "'loss_on' must be one of"),
+        ("precision = 'fp16'\n", "'precision' must be one of"),
         ("max_steps = \n", "invalid TOML"),
     ):
         path.write_text(text)
@@ -175,3 +179,16 @@ def test_interpretation_and_checklist_read_the_numbers_of_the_run():
     assert "no sign" in interpret_curves(_summary(healthy, 8))[2]
     checks = overfitting_checklist(_summary(healthy, 8), memorisation_rouge=0.3)
     assert [c[:5] for c in checks] == ["- [ ]", "- [ ]", "- [ ]", "- [ ]"]
+
+
+@pytest.mark.parametrize(("name", "bf16"), [("bf16", True), ("fp32", False)])
+def test_training_arguments_follow_the_precision(tmp_path, name, bf16):
+    import dataclasses
+
+    from slm_finetune.training.precision import Precision
+    from slm_finetune.training.train import training_arguments
+
+    config = dataclasses.replace(load_config(), checkpoint_dir=str(tmp_path))
+    args = training_arguments(config, 375, Precision(name, "test"))
+    assert (args.bf16, args.fp16) == (bf16, False)
+    assert args.per_device_eval_batch_size == 16 and args.eval_steps == 6
