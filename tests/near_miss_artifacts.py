@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from near_miss.outputs.report import SPEC_COLUMNS, RunSummary
-from near_miss.pipeline import TRACK_COLUMNS
+from near_miss.outputs.tables import TRACK_COLUMNS
 
 LEVEL_OF = {0.9: "High", 0.8: "High", 0.55: "Medium", 0.5: "Medium", 0.2: "Low"}
 
@@ -26,7 +26,7 @@ def tracks_table(frames: int, stride: int = 2) -> pd.DataFrame:
         for oid, cls, coco, x in ((1, "vehicle", "car", 20 + 4 * f), (2, "pedestrian", "person",
                                                                     260 - 4 * f)):
             x1, y1, x2, y2 = x, 60.0, x + 40.0, 110.0
-            rows.append((f, oid, cls, coco, x1, y1, x2, y2, x1 + 20, 85.0, 0.8))
+            rows.append((f, oid, cls, coco, cls, x1, y1, x2, y2, x1 + 20, 85.0, 0.8))
     return pd.DataFrame(rows, columns=TRACK_COLUMNS)
 
 

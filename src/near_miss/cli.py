@@ -15,6 +15,10 @@ COMMANDS = {
         "near_miss.nearmiss.scenarios",
         "precision/recall of near-miss logic on scripted scenes",
     ),
+    "evaluate": (
+        "near_miss.evaluation.evaluate",
+        "incidents found and false alarms per minute on labelled clips",
+    ),
     "bench": (
         "near_miss.bench.benchmark",
         "CPU speed vs missed events of each optimization (Task 1.7)",

@@ -14,7 +14,7 @@ from typing import Any
 
 from tatweer_common.errors import UserError
 
-TRACKERS = ("centroid", "sort")
+TRACKERS = ("centroid", "sort", "bytetrack")
 BACKENDS = ("torch", "onnx")  # detector backends (near_miss.detection.load_detector)
 
 
@@ -40,21 +40,34 @@ class PipelineConfig:
     max_disappeared: int = 10
     proximity_threshold: float = 100.0
     ttc_threshold: float = 2.0
-    debounce_frames: int = 30
+    debounce_frames: int = 30  # source frames at the video's fps (30 frames = 1 s at 30 fps)
+    distance_mode: str = "relative"  # "relative" (box gap / object size) | "pixels" (spec)
+    ttc_method: str = "box"  # "box" (time until the boxes touch) | "centres" (spec's formula)
+    pedestrian_pairs: bool = False  # pedestrian-pedestrian pairs are not traffic conflicts
     filters: bool = True
     event_active_s: float = 1.0
     render_video: bool = True
+    pipelined: bool = True  # decode, detect, track and render in overlapping threads
+    detection_cache: bool = False  # reuse a per-video table of every frame's detections
     # Extra keyword arguments passed through unchanged to the tracker / NearMissDetector.
     tracker_options: dict[str, Any] = field(default_factory=dict)
     nearmiss_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, origin: str = "configuration") -> PipelineConfig:
         """Raise UserError naming ``origin`` and the offending setting when a value is invalid."""
+        problems = self._choice_problems() + self._range_problems()
+        if problems:
+            raise UserError(f"{origin}: " + "; ".join(problems))
+        return self
+
+    def _choice_problems(self) -> list[str]:
+        choices = {"tracker": TRACKERS, "backend": BACKENDS,
+                   "distance_mode": ("relative", "pixels"), "ttc_method": ("box", "centres")}
+        return [f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                for name, allowed in choices.items() if getattr(self, name) not in allowed]
+
+    def _range_problems(self) -> list[str]:
         problems = []
-        if self.tracker not in TRACKERS:
-            problems.append(f"tracker must be one of {', '.join(TRACKERS)}, got {self.tracker!r}")
-        if self.backend not in BACKENDS:
-            problems.append(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.stride < 1:
             problems.append(f"stride must be >= 1, got {self.stride}")
         if self.imgsz < 32 or self.imgsz % 32:
@@ -68,9 +81,7 @@ class PipelineConfig:
         for name in ("proximity_threshold", "ttc_threshold"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be > 0, got {getattr(self, name)}")
-        if problems:
-            raise UserError(f"{origin}: " + "; ".join(problems))
-        return self
+        return problems
 
     def with_overrides(self, **values: Any) -> PipelineConfig:
         """A copy with every non-None value applied (how command-line flags override)."""

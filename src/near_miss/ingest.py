@@ -5,8 +5,9 @@
 1. an explicit ``video`` argument (``--video``): a local file, or a URL downloaded with yt-dlp;
 2. otherwise the spec's YouTube video, downloaded once with yt-dlp (<=720p) to
    ``data/raw_video.mp4`` (reused when already there);
-3. when that download fails (no internet), the offline default
-   ``<assets>/video/crosswalk_intersection.mp4`` (MIT licence; see ``tatweer_common.paths``).
+3. when that download fails (no internet), the offline copy of that same video,
+   ``<assets>/video/spec_video_r86kxxU-LUY.mp4`` (as downloaded with yt-dlp; third-party
+   footage, local input only; see ``tatweer_common.paths``).
 
 Every bad file (missing, not a video, zero frames, corrupt) raises ``UserError`` naming the
 path and the problem.
@@ -30,7 +31,7 @@ from tatweer_common.paths import assets_dir, display_path, is_smoke
 
 YOUTUBE_URL = "https://www.youtube.com/watch?v=r86kxxU-LUY"
 DEFAULT_VIDEO_NAME = "raw_video.mp4"
-OFFLINE_VIDEO = "video/crosswalk_intersection.mp4"
+OFFLINE_VIDEO = "video/spec_video_r86kxxU-LUY.mp4"
 YTDLP_FORMAT = "best[height<=720][ext=mp4]/best[height<=720]"
 DOWNLOAD_TIMEOUT_S = 10
 
@@ -96,12 +97,24 @@ def video_metadata(path: str | os.PathLike) -> VideoMetadata:
             frames = 1
             while cap.grab():
                 frames += 1
+        else:
+            frames = _decodable_count(cap, frames)
     finally:
         cap.release()
     if fps <= 0:
         raise UserError(f"{path}: reports no frame rate (corrupt or unsupported video)")
     height, width = (height, width) if width > 0 else first.shape[:2]
     return VideoMetadata(path, frames, fps, width, height, frames / fps)
+
+
+def _decodable_count(cap: cv2.VideoCapture, reported: int, tries: int = 5) -> int:
+    """``reported`` frames, or fewer when the container's last frames cannot be decoded
+    (yt-dlp downloads often announce one frame more than they hold)."""
+    for count in range(reported, max(reported - tries, 1), -1):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, count - 1)
+        if cap.grab():
+            return count
+    return reported
 
 
 def iter_frames(

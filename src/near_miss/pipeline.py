@@ -20,16 +20,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from near_miss.config import BACKENDS, TRACKERS, PipelineConfig, load_config
+from near_miss.outputs.tables import TRACK_COLUMNS
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
 
 if TYPE_CHECKING:  # report imports cv2; the CLI parser must stay quick to build
+    from near_miss.outputs.render import RenderResult
     from near_miss.outputs.report import RunSummary
 
-TRACK_COLUMNS = [
-    "frame_index", "object_id", "class", "coco_class",
-    "x1", "y1", "x2", "y2", "cx", "cy", "confidence",
-]
+SPEC_STRIDE = 2  # the spec's frame stride (Task 1.2), the unit of its frame counts
 TABLES = {"tracks table": "tracks.csv", "events table": "events.csv", "run summary": "run.json"}
 ARTIFACTS = {"annotated video": "annotated_video.mp4", **TABLES}
 
@@ -41,6 +40,7 @@ class Analysis:
     tracks: pd.DataFrame
     events: pd.DataFrame
     summary: RunSummary
+    video: RenderResult | None = None  # the annotated video, when drawn during the pass
 
 
 @dataclass
@@ -53,14 +53,11 @@ class RunResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--video", help="video path or URL (default: the spec's YouTube video, "
-                        "else the offline sample)")
-    parser.add_argument("--out", help="output folder (default: outputs)")
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The settings shared by ``run`` and ``evaluate`` (detector, tracker, engine)."""
     parser.add_argument("--config", help="TOML or YAML file of settings (see near_miss.config)")
     parser.add_argument("--tracker", choices=TRACKERS, help="tracker (default: centroid)")
     parser.add_argument("--stride", type=int, help="detect every N-th frame (default: 2)")
-    parser.add_argument("--max-frames", type=int, help="analyse only the first N source frames")
     parser.add_argument("--detector", help="auto (default), yolov8n, yolov5n or a weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")
     parser.add_argument("--backend", choices=BACKENDS, help="torch (default) or onnx (onnxruntime)")
@@ -69,6 +66,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conf", type=float, help="detection confidence threshold (default: 0.4)")
     parser.add_argument("--no-filters", dest="filters", action="store_const", const=False,
                         help="disable the false-positive filters of Task 1.6")
+    parser.add_argument("--distance-mode", choices=("relative", "pixels"),
+                        help="proximity relative to object size (default) or the spec's pixels")
+    parser.add_argument("--ttc-method", choices=("box", "centres"),
+                        help="TTC until the boxes touch (default) or the spec's centre formula")
+    parser.add_argument("--pedestrian-pairs", action="store_const", const=True,
+                        help="also assess pedestrian-pedestrian pairs (off by default)")
+    parser.add_argument("--sequential", dest="pipelined", action="store_const", const=False,
+                        help="decode, detect, track and render one after the other "
+                        "(default: in overlapping threads)")
+
+
+RUN_OPTION_KEYS = ("tracker", "stride", "detector", "imgsz", "backend", "rect", "conf",
+                   "filters", "distance_mode", "ttc_method", "pedestrian_pairs", "pipelined")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--video", help="video path or URL (default: the spec's YouTube video, "
+                        "else the offline sample)")
+    parser.add_argument("--out", help="output folder (default: outputs)")
+    parser.add_argument("--max-frames", type=int, help="analyse only the first N source frames")
+    add_run_options(parser)
     parser.add_argument("--no-video", dest="render_video", action="store_const", const=False,
                         help="skip the annotated video")
     parser.add_argument("--from-tables", action="store_true",
@@ -76,11 +94,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(tracks.csv, events.csv, run.json) without detecting again")
 
 
-def config_from_args(args: argparse.Namespace) -> PipelineConfig:
-    """Defaults < --config file < explicit flags."""
-    keys = ("video", "out", "tracker", "stride", "max_frames", "detector", "imgsz", "backend",
-            "rect", "conf", "filters", "render_video")
-    return load_config(args.config, **{k: getattr(args, k, None) for k in keys})
+def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
+    """Defaults < --config file < explicit flags (< ``extra``)."""
+    keys = ("video", "out", "max_frames", "render_video", *RUN_OPTION_KEYS)
+    values = {k: getattr(args, k, None) for k in keys}
+    return load_config(args.config, **{**values, **extra})
 
 
 def main(args: argparse.Namespace) -> int:
@@ -101,12 +119,21 @@ def _track_rows(frame_index: int, tracked) -> list[tuple]:
         x1, y1, x2, y2 = obj["bbox"]
         cx, cy = obj["center"]
         rows.append((frame_index, int(oid), obj["class"], obj.get("coco_class", obj["class"]),
-                     x1, y1, x2, y2, cx, cy, float(obj["confidence"])))
+                     obj.get("detected_class", obj["class"]), x1, y1, x2, y2, cx, cy,
+                     float(obj["confidence"])))
     return rows
 
 
-def _stages(config: PipelineConfig, fps: float, model=None):
-    """The detector (``model`` when given), the tracker and the near-miss engine of ``config``."""
+def lost_updates(config: PipelineConfig) -> int:
+    """The tracker's ``max_disappeared`` in updates at ``config.stride``: the spec's 10 missed
+    updates are read at its stride of 2, i.e. as 20 source frames, so a lost object is kept
+    for the same time whatever the stride (10 updates at stride 2, 20 at 1, 7 at 3)."""
+    return max(1, math.ceil(config.max_disappeared * SPEC_STRIDE / config.stride))
+
+
+def _stages(config: PipelineConfig, fps: float, model=None, video: Path | None = None):
+    """The detector (``model`` when given; ``onnx-int8`` calibrates on ``video``), the
+    tracker and the near-miss engine of ``config``."""
     from near_miss.detection import load_detector
     from near_miss.nearmiss import NearMissDetector
     from near_miss.tracking import make_tracker
@@ -114,44 +141,93 @@ def _stages(config: PipelineConfig, fps: float, model=None):
     if model is None:
         model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
                               backend=config.backend)
-    tracker = make_tracker(config.tracker, max_disappeared=config.max_disappeared,
+    tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config),
                            **config.tracker_options)
     try:
         engine = NearMissDetector(
             fps=fps, stride=config.stride, proximity_threshold=config.proximity_threshold,
             ttc_threshold=config.ttc_threshold, debounce_frames=config.debounce_frames,
-            filters=config.filters, **config.nearmiss_options,
+            filters=config.filters, distance_mode=config.distance_mode,
+            ttc_method=config.ttc_method, pedestrian_pairs=config.pedestrian_pairs,
+            **config.nearmiss_options,
         )
     except (TypeError, ValueError) as exc:
         raise UserError(f"near-miss settings {config.nearmiss_options}: {exc}") from exc
     return model, tracker, engine
 
 
-def analyse(config: PipelineConfig, progress: bool = True) -> Analysis:
-    """Ingest, detect, track and find near misses; returns the tables and the summary."""
+def _detections(config: PipelineConfig, video: Path, model, end: int, progress: bool,
+                conf: float):
+    """``(frame_index, detections)`` of every ``stride``-th frame below ``end`` with
+    confidence >= ``conf``: read from the per-video detection cache when
+    ``config.detection_cache``, else detected live, decoding and inference in their own
+    threads when ``config.pipelined``."""
     from tqdm import tqdm
 
     from near_miss.detection import detect_objects
-    from near_miss.ingest import iter_frames, resolve_video, video_metadata
+    from near_miss.detection.cache import detection_table, iter_cached, model_key
+    from near_miss.ingest import iter_frames
+    from near_miss.threads import ThreadedPipeline
+
+    if config.detection_cache:
+        key = model_key(model, config.imgsz, config.rect)
+        table = detection_table(video, model, key, progress=progress)
+        yield from iter_cached(table, end, config.stride, conf)
+        return
+    frames = iter_frames(video, stride=config.stride, max_frames=end)
+
+    def detect(item):
+        return detect_objects(item[1], model, conf_threshold=conf)
+
+    stream = (ThreadedPipeline(frames, detect) if config.pipelined
+              else ((item, detect(item)) for item in frames))
+    for (index, _), detections in tqdm(stream, total=math.ceil(end / config.stride),
+                                       desc="detect+track", unit="frame", disable=not progress):
+        yield index, detections
+
+
+def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | None = None,
+            model=None) -> Analysis:
+    """Ingest, detect, track and find near misses; returns the tables and the summary.
+
+    With ``render_to``, the annotated video is drawn and encoded there while the analysis
+    runs (``outputs.live``); ``Analysis.video`` then says what was written. ``model``: an
+    already loaded detector (the benchmark times the analysis, not the loading).
+    """
+    from near_miss.ingest import resolve_video, video_metadata
+    from near_miss.outputs.live import LiveRenderer
     from near_miss.tracking import tracking_stats
 
     source = resolve_video(config.video, data_dir=config.data_dir)
     meta = video_metadata(source.path)
     print(f"video: {meta.summary()}")
-    model, tracker, engine = _stages(config, meta.fps)
+    model, tracker, engine = _stages(config, meta.fps, model, source.path)
     end = meta.frames if config.max_frames is None else min(meta.frames, config.max_frames)
+    renderer = None if render_to is None else LiveRenderer(
+        source.path, render_to, fps=meta.fps, stride=config.stride, end=end,
+        event_active_s=config.event_active_s)
     rows: list[tuple] = []
     per_class: Counter = Counter()
     per_coco: Counter = Counter()
-    frames = iter_frames(source.path, stride=config.stride, max_frames=end)
-    for index, frame in tqdm(frames, total=math.ceil(end / config.stride), desc="detect+track",
-                             unit="frame", disable=not progress):
-        detections = detect_objects(frame, model, conf_threshold=config.conf)
-        per_class.update(d["class"] for d in detections)
-        per_coco.update(d.get("coco_class", d["class"]) for d in detections)
-        tracked = tracker.update(detections, frame_index=index)
-        engine.process_frame(index, tracked)
-        rows.extend(_track_rows(index, tracked))
+    # a tracker that uses low-confidence boxes (ByteTrack) gets them; the others get the spec's
+    conf = min(config.conf, tracker.min_detection_confidence or config.conf)
+    try:
+        for index, detections in _detections(config, source.path, model, end, progress, conf):
+            per_class.update(d["class"] for d in detections)
+            per_coco.update(d.get("coco_class", d["class"]) for d in detections)
+            tracked = tracker.update(detections, frame_index=index)
+            engine.process_frame(index, tracked)
+            frame_rows = _track_rows(index, tracked)
+            rows.extend(frame_rows)
+            if renderer is not None:
+                renderer.publish(index, frame_rows, engine.events,
+                                 engine.final_before(index + config.stride))
+        engine.finish()
+        video = None if renderer is None else renderer.finish(engine.events)
+    except BaseException:
+        if renderer is not None:
+            renderer.cancel()
+        raise
     stats = tracking_stats(tracker)
     summary = _summary(config, source, meta, end)
     summary.detection = {
@@ -162,8 +238,10 @@ def analyse(config: PipelineConfig, progress: bool = True) -> Analysis:
         "tracker": config.tracker, "observations": len(rows), "unique_ids": stats.unique_ids,
         "avg_track_length": stats.avg_track_length, "avg_track_span": stats.avg_track_span,
         "peak_active": stats.peak_active, "peak_frame": stats.peak_frame}
-    print_summaries(summary, stats)
-    return Analysis(pd.DataFrame(rows, columns=TRACK_COLUMNS), engine.events_dataframe(), summary)
+    if progress:
+        print_summaries(summary, stats)
+    tracks = pd.DataFrame(rows, columns=TRACK_COLUMNS)
+    return Analysis(tracks, engine.events_dataframe(), summary, video)
 
 
 def _summary(config: PipelineConfig, source, meta, end: int) -> RunSummary:
@@ -266,14 +344,23 @@ def build_artifacts(analysis: Analysis, out: str | Path, render_video: bool = Tr
 
 
 def run_pipeline(config: PipelineConfig, progress: bool = True) -> RunResult:
-    """The whole ``run`` command as a function (used by the notebook and the tests)."""
+    """The whole ``run`` command as a function (used by the notebook and the tests).
+
+    ``config.pipelined``: the annotated video is drawn and encoded while the video is
+    analysed (``outputs.live``); otherwise after it, as a second pass."""
     started = time.perf_counter()
     out = Path(config.out)
-    analysis = analyse(config, progress=progress)
-    analysis.summary.stage_times["detect+track"] = time.perf_counter() - started
+    video_path = out / ARTIFACTS["annotated video"]
+    live = config.render_video and config.pipelined
+    analysis = analyse(config, progress=progress, render_to=video_path if live else None)
+    analysis.summary.stage_times["detect+track" + ("+render" if live else "")] = (
+        time.perf_counter() - started)
     _print_events(analysis.events)
     paths = save_tables(analysis, out)
-    paths.update(build_artifacts(analysis, out, config.render_video, progress, started))
+    if analysis.video is not None:
+        paths["annotated video"] = analysis.video.path
+    paths.update(build_artifacts(analysis, out, config.render_video and not live, progress,
+                                 started))
     print(f"run time: {analysis.summary.run_time_s:.1f} s")
     return RunResult(analysis.tracks, analysis.events, analysis.summary, paths)
 

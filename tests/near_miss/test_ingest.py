@@ -136,7 +136,7 @@ def test_truncated_video_is_rejected(tmp_path: Path, video: Path) -> None:
 def test_offline_falls_back_to_the_default_video(tmp_path: Path, offline, capsys) -> None:
     source = resolve_video(None, data_dir=tmp_path / "data")
     assert source.origin == "offline"
-    assert source.path.name == "crosswalk_intersection.mp4"
+    assert source.path.name == "spec_video_r86kxxU-LUY.mp4"
     assert offline == [YOUTUBE_URL]
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "offline stand-in" in out[0]

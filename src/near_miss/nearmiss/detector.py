@@ -1,21 +1,37 @@
-"""``NearMissDetector``: pairwise near-miss logic of Task 1.4 with the filters of Task 1.6.
+"""``NearMissDetector``: the near-miss logic of Task 1.4 with the filters of Task 1.6.
 
-Per processed frame, for every pair of objects the tracker matched in that frame:
+Per observation (a processed frame), for every pair of road users that can conflict
+(``road_users``: no rider with its own bicycle, no passenger, no pedestrian-pedestrian pair
+by default), the spec's three criteria:
 
-1. proximity: centroid distance (or the edge-to-edge gap, ``distance_metric="edge"``)
-   below ``proximity_threshold``, or the boxes overlap (IoU > 0);
-2. TTC = distance / closing speed along the line of centres below ``ttc_threshold``
-   (infinite when separating or when either object has no velocity yet);
-3. closing speed above ``closing_speed_threshold``.
+1. **proximity**: the boxes overlap, or their distance is below the threshold. Default
+   (``distance_mode="relative"``): the gap between the boxes' edges divided by the pair's
+   size (the mean ``sqrt(w * h)`` of the two boxes) below ``proximity_ratio`` (0.5), so the
+   same threshold holds at 480p and 1080p, near and far from the camera. The spec's literal
+   reading, centroid distance below ``proximity_threshold`` pixels (100), is
+   ``distance_mode="pixels"``; a :class:`GroundCalibration` measures in metres.
+2. **TTC** below ``ttc_threshold`` (2 s), computed for proximate pairs only, as the spec says
+   ("for each proximate pair"). Default (``ttc_method="box"``): the time until the two boxes
+   first touch at their current velocities, finite only on a collision course; the spec's
+   distance / closing speed along the line of centres is ``ttc_method="centres"``. Separating
+   pairs have an infinite TTC.
+3. **closing**: the distance shrinks faster than ``closing_ratio`` pair sizes per second
+   (pixels: ``closing_speed_threshold`` px/s) AND the pair is on a collision course: the
+   boxes would touch within ``2 x ttc_threshold``, or their paths cross less than
+   ``PET_THRESHOLD_S`` (1 s) apart in time (post-encroachment time). A lateral pass closes
+   along the line of centres but never touches and its paths never cross, so it is not
+   "closing in" on the other object.
 
-Two or more criteria make a candidate. A candidate is dropped when the same pair logged an
-event within ``debounce_frames`` source frames, or when any enabled filter rejects it
-(then kept in ``.rejected``, column ``filter`` = the rejecting filters joined by "+",
-debounced alike); otherwise it is logged.
+Two criteria qualify the pair. A **collision** is boxes in contact right after the pair
+closed fast (within ``collision_lookback_s``) while one of them stops abruptly (smoothed
+speed below half its recent peak): it qualifies alone, is High at once and needs no minimum
+duration. Qualifying observations form an **episode** per pair (``episodes``), logged once at
+its peak when it closes, unless an enabled filter rejects it (then kept in ``.rejected`` with
+the column ``filter``). ``process_frame`` returns the events of the episodes closed at that
+frame; ``finish()`` closes the open ones at the end of the video.
 
-Units: pixels, seconds and px/s; with a :class:`GroundCalibration` positions are the
-boxes' ground points in metres, so every threshold and speed is in m and m/s (pass
-thresholds in metres then). Each event says which in its ``units`` field.
+All durations are seconds from frame indices and the source fps (``frame_index / fps``), so
+strides 1, 2 and 3 see the same conflicts.
 """
 
 from __future__ import annotations
@@ -24,6 +40,7 @@ import itertools
 import math
 import numbers
 import warnings
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,10 +49,24 @@ import pandas as pd
 
 from near_miss.nearmiss import geometry as geo
 from near_miss.nearmiss.calibration import GroundCalibration
+from near_miss.nearmiss.episodes import Episode, PairSample
 from near_miss.nearmiss.events import events_dataframe, print_summary
 from near_miss.nearmiss.filters import FilterConfig, PairEvidence, rejecting_filters
-from near_miss.nearmiss.kinematics import KinematicsTracker, Motion, Vec
+from near_miss.nearmiss.kinematics import KinematicsTracker, Motion
+from near_miss.nearmiss.pair_motion import PairMotionTracker, unit_boxes
 from near_miss.nearmiss.risk import risk_level, risk_score
+from near_miss.nearmiss.road_users import RoadUser, conflict_possible, not_road_users
+
+DISTANCE_MODES = ("relative", "pixels")
+# Closing speeds below this share of the closing criterion are box jitter (about 0.25 object
+# sizes per second for smoothed velocities): such pairs are not approaching, TTC infinite.
+MIN_CLOSING_RATIO = 0.25
+CONTACT_RATIO = 0.1  # boxes this close (in pair sizes) touch, given detector jitter
+COLLISION_CLOSING = 2.0  # a collision follows a closing at least this x the closing criterion
+COLLISION_APPROACH = 0.5  # ... over which the gap shrank by at least this many pair sizes
+PET_THRESHOLD_S = 1.0  # crossing paths this close in time are on a collision course
+STEADY_SHARE = 0.7  # below this share of its recent peak speed an object is braking
+TTC_METHODS = ("box", "centres")
 
 
 class NearMissInputWarning(UserWarning):
@@ -48,34 +79,37 @@ class Observation:
 
     object_id: int
     cls: str
+    coco_class: str
     bbox: tuple[float, float, float, float]
-    center: Vec
+    center: tuple[float, float]
     confidence: float
+
+    @property
+    def scale(self) -> float:
+        return math.sqrt((self.bbox[2] - self.bbox[0]) * (self.bbox[3] - self.bbox[1]))
 
 
 @dataclass(frozen=True)
 class PairMetrics:
-    distance: float  # the distance judged against proximity_threshold (units)
+    distance: float  # the judged distance (relative, px or m)
     centroid_px: float
     iou: float
     edge_px: float
-    closing: float  # units/s, 0 when a velocity is unknown
+    scale: float  # the pair's size in px (divides distances and speeds in relative mode)
+    closing: float  # judged units/s, 0 when a velocity is unknown
     ttc: float
+    on_course: bool  # the boxes would touch within 2 x ttc_threshold, or the paths cross
+    contact: bool  # boxes overlapping or within jitter of each other (CONTACT_RATIO sizes)
     criteria: tuple[str, ...]  # which of proximity / ttc / closing hold
-
-    @property
-    def proximate(self) -> bool:
-        return "proximity" in self.criteria
 
 
 class NearMissDetector:
-    """Find near misses between tracked objects, frame by frame (see the module docstring).
+    """Find near misses and collisions between tracked objects (see the module docstring).
 
-    ``fps`` is the source video's frame rate and ``stride`` the processing stride, so a
-    processed frame lasts ``stride / fps`` s; times come from frame indices (``index /
-    fps``), which also copes with irregular gaps. ``reference_speed`` scales the closing
-    speed in the risk score (see ``near_miss.nearmiss.risk``); ``max_speed`` (units/s)
-    above which a jump means a reused ID (default 1500 px/s or 70 m/s).
+    ``fps`` is the source video's frame rate; ``stride`` is only informative (times come from
+    frame indices). ``reference_speed`` scales the closing speed in the risk score (default
+    4x the closing criterion). ``debounce_frames`` (spec: 30) is read as source frames at the
+    video's fps: an episode ends once the pair has not qualified for that long.
     """
 
     def __init__(
@@ -90,39 +124,49 @@ class NearMissDetector:
         calibration: GroundCalibration | None = None,
         reference_speed: float | None = None,
         distance_metric: str = "centroid",
-        max_speed: float | None = None,
+        *,
+        distance_mode: str = "relative",
+        proximity_ratio: float = 0.5,
+        closing_ratio: float = 1.0,
+        ttc_method: str = "box",
+        pedestrian_pairs: bool = False,
+        episode_gap_s: float = 0.5,
+        collision_lookback_s: float = 1.0,
     ) -> None:
-        _check_settings(fps, stride, proximity_threshold, ttc_threshold, distance_metric)
+        _check_settings(fps, stride, proximity_threshold, ttc_threshold, distance_metric,
+                        distance_mode, ttc_method)
         if calibration is not None and distance_metric == "edge":
             raise ValueError("distance_metric='edge' is a pixel measure: not with a calibration")
         self.fps, self.stride = float(fps), int(stride)
-        self.proximity_threshold = float(proximity_threshold)
+        self.relative = distance_mode == "relative" and calibration is None
+        self.distance_mode = "relative" if self.relative else "pixels"
+        self.proximity = proximity_ratio if self.relative else float(proximity_threshold)
         self.ttc_threshold = float(ttc_threshold)
-        self.closing_speed_threshold = float(closing_speed_threshold)
-        self.reference_speed = float(reference_speed or 4.0 * closing_speed_threshold)
+        self.closing_threshold = closing_ratio if self.relative else closing_speed_threshold
+        self.reference_speed = float(reference_speed or 4.0 * self.closing_threshold)
+        self.min_closing = MIN_CLOSING_RATIO * self.closing_threshold
         self.debounce_frames = int(debounce_frames)
+        self.close_after_s = max(episode_gap_s, debounce_frames / self.fps)
+        self.collision_lookback_s = collision_lookback_s
+        self.ttc_method = "centres" if calibration is not None else ttc_method
+        self.pedestrian_pairs = pedestrian_pairs
         self.filters = FilterConfig.coerce(filters)
         self.calibration = calibration
-        self.units = calibration.units if calibration else "px"
+        self.units = calibration.units if calibration else ("size" if self.relative else "px")
         self.distance_metric = distance_metric
-        self.kinematics = KinematicsTracker(
-            self.fps,
-            frame_time=self.stride / self.fps,
-            window=self.filters.stationary_window_frames,
-            max_speed=max_speed or (70.0 if calibration else 1500.0),
-            max_gap_frames=10 * self.stride,
-        )
+        self.kinematics = KinematicsTracker(self.fps, window_s=self.filters.stationary_window_s)
+        self.pairs = PairMotionTracker()
+        self._now = 0.0
         self.events: list[dict] = []
-        self.rejected: list[dict] = []  # candidates a filter discarded, with key "filter"
+        self.rejected: list[dict] = []  # episodes a filter discarded, with key "filter"
         self.skipped = {"frames": 0, "objects": 0}
         self._prev_frame: int | None = None
-        self._streak: dict[tuple[int, int], tuple[int, int]] = {}  # pair -> (frame, count)
-        self._last_logged: dict[tuple[int, int], int] = {}
-        self._last_rejected: dict[tuple[int, int], int] = {}
+        self._episodes: dict[tuple[int, int], Episode] = {}
+        self._closing: dict[tuple[int, int], deque[tuple[float, float]]] = {}
 
     # ----------------------------------------------------------------- per frame
     def process_frame(self, frame_index: int, tracked_objects: Mapping | None) -> list[dict]:
-        """Analyse one processed frame; return the events newly logged at it."""
+        """Analyse one processed frame; return the events of the episodes that closed."""
         problem = None
         if not isinstance(frame_index, numbers.Integral) or frame_index < 0:
             problem = "the frame index must be an integer >= 0"
@@ -133,88 +177,142 @@ class NearMissDetector:
             self.skipped["frames"] += 1
             return []
         objects = self._validate(frame_index, tracked_objects)
-        positions = {oid: (self._position(o), o.cls) for oid, o in objects.items()}
+        positions = {oid: (self._position(o), o.cls, o.scale) for oid, o in objects.items()}
+        self._now = frame_index / self.fps
         motions = self.kinematics.update(frame_index, positions)
-        new_events = []
-        for a, b in itertools.combinations(sorted(objects), 2):
-            event = self._assess_pair(frame_index, objects[a], objects[b], motions[a], motions[b])
-            if event is not None:
-                new_events.append(event)
-        self._forget(frame_index)
+        excluded = not_road_users({oid: _user(o) for oid, o in objects.items()})
+        users = sorted(oid for oid in objects if oid not in excluded)
+        for a, b in itertools.combinations(users, 2):
+            oa, ob = objects[a], objects[b]
+            if conflict_possible(_user(oa), _user(ob), self.pedestrian_pairs):
+                self._observe_pair(frame_index, oa, ob, motions[a], motions[b])
         self._prev_frame = frame_index
-        self.events.extend(new_events)
-        return new_events
+        self.pairs.prune(self._now)
+        return self._close_episodes(self._now)
 
-    def _assess_pair(self, frame_index, oa, ob, ma, mb) -> dict | None:
+    def final_before(self, frame_index: int) -> int:
+        """``frame_index``, or the first frame of the earliest episode still open: no event
+        that is still to be logged covers a frame before the returned index."""
+        return min([frame_index, *(ep.qualifying[0].frame_index for ep in self._episodes.values())])
+
+    def finish(self) -> list[dict]:
+        """Close every open episode (call once at the end of the video); return their events."""
+        return self._close_episodes(math.inf)
+
+    def _observe_pair(self, frame_index: int, oa, ob, ma: Motion, mb: Motion) -> None:
         key = (oa.object_id, ob.object_id)
-        metrics = self._metrics(oa, ob, ma, mb)
-        if self.filters.confirm_condition == "proximity":
-            streak = self._update_streak(key, frame_index, metrics.proximate)
-        else:
-            streak = self._update_streak(key, frame_index, len(metrics.criteria) >= 2)
-        if len(metrics.criteria) < 2:
-            return None
-        if frame_index - self._last_logged.get(key, -math.inf) < self.debounce_frames:
-            return None
-        reasons = rejecting_filters(self.filters, self._evidence(oa, ob, ma, mb, streak))
-        event = self._event(frame_index, oa, ob, ma, mb, metrics)
-        if not reasons:
-            self._last_logged[key] = frame_index
-            return event
-        if frame_index - self._last_rejected.get(key, -math.inf) >= self.debounce_frames:
-            self._last_rejected[key] = frame_index
-            self.rejected.append({**event, "filter": "+".join(reasons)})
-        return None
+        t = frame_index / self.fps
+        m = self._metrics(oa, ob, ma, mb)
+        history = self._closing.setdefault(key, deque())
+        history.append((t, m.closing if m.on_course else 0.0, m.distance / self._unit(m)))
+        while history and history[0][0] < t - self.collision_lookback_s:
+            history.popleft()
+        collision = m.contact and self._collided(history, oa, ob, ma, mb)
+        qualifies = len(m.criteria) >= 2
+        episode = self._episodes.get(key)
+        if episode is None and not (qualifies or collision):
+            return
+        score = self._score(m, collision)
+        event = self._event(frame_index, oa, ob, ma, mb, m, score)
+        sample = PairSample(frame_index, t, qualifies, collision, score, m.ttc, m.closing,
+                            m.distance,
+                            {**event, "evidence": self._evidence(oa, ob, ma, mb, m)})
+        self._episodes.setdefault(key, Episode(key)).samples.append(sample)
+
+    def _collided(self, history, oa, ob, ma: Motion, mb: Motion) -> bool:
+        """Contact after a fast approach, while one of the two stops abruptly. The approach
+        is fast (``COLLISION_CLOSING`` x the closing criterion) and real: within the lookback
+        the pair was at least ``COLLISION_APPROACH`` pair sizes farther apart than now, so a
+        velocity spike of a re-associated box cannot fake it."""
+        fast = COLLISION_CLOSING * self.closing_threshold
+        closed_fast = max(c for _, c, _ in history) >= fast
+        approached = max(d for _, _, d in history) - history[-1][2] >= COLLISION_APPROACH
+        return closed_fast and approached and (self._stopping(oa, ma) or self._stopping(ob, mb))
+
+    def _unit(self, m: PairMetrics) -> float:
+        """The judged distance's unit in pair sizes (1 in relative mode)."""
+        return 1.0 if self.relative else (m.scale if self.calibration is None else 1.0)
+
+    def _stopping(self, o: Observation, m: Motion) -> bool:
+        """A vehicle whose smoothed speed fell below half its recent, fast peak."""
+        peak = self._per_unit(m.peak_speed, m.scale)
+        return (o.cls == "vehicle" and m.known and peak >= self.closing_threshold
+                and m.speed < 0.5 * m.peak_speed)
 
     def _metrics(self, oa, ob, ma: Motion, mb: Motion) -> PairMetrics:
         centroid_px = geo.centroid_distance(oa.center, ob.center)
         edge_px = geo.edge_distance(oa.bbox, ob.bbox)
         overlap = geo.iou(oa.bbox, ob.bbox)
-        distance = geo.centroid_distance(ma.position, mb.position)
-        closing = 0.0
-        if ma.known and mb.known:
-            closing = geo.closing_speed(ma.position, ma.velocity, mb.position, mb.velocity)
-        ttc = geo.time_to_collision(distance, closing)
-        judged = edge_px if self.distance_metric == "edge" else distance
+        scale_px = 0.5 * (ma.scale + mb.scale)
+        unit = scale_px if self.relative else 1.0
+        offset = ((mb.position[0] - ma.position[0]) / unit,
+                  (mb.position[1] - ma.position[1]) / unit)
+        pm = self.pairs.update((oa.object_id, ob.object_id), self._now, offset)
+        closing = pm.closing if pm.known else 0.0
+        box_ttc = math.inf
+        if pm.known and self.calibration is None:
+            ua, ub = unit_boxes(oa.bbox, ob.bbox, unit)
+            box_ttc = geo.box_time_to_contact(ua, (0.0, 0.0), ub, pm.velocity, self.min_closing)
+        if self.relative:
+            distance = edge_px / unit
+        elif self.distance_metric == "edge":
+            distance = edge_px
+        else:
+            distance = geo.centroid_distance(ma.position, mb.position)
+        contact = overlap > 0.0 or edge_px <= CONTACT_RATIO * scale_px
+        proximate = distance < self.proximity or overlap > 0.0
+        ttc = math.inf
+        if proximate and closing > self.min_closing:
+            ttc = self._ttc(box_ttc, distance, math.hypot(*offset), closing, contact)
+        on_course = closing > self.min_closing and (
+            box_ttc <= 2.0 * self.ttc_threshold
+            or (closing > self.closing_threshold and distance < 2.0 * self.proximity
+                and self._crossing(oa.object_id, ob.object_id, ma, mb))
+        )
         flags = {
-            "proximity": judged < self.proximity_threshold or overlap > 0.0,
+            "proximity": proximate,
             "ttc": ttc < self.ttc_threshold,
-            "closing": closing > self.closing_speed_threshold,
+            "closing": closing > self.closing_threshold and on_course,
         }
         criteria = tuple(name for name, hit in flags.items() if hit)
-        return PairMetrics(judged, centroid_px, overlap, edge_px, closing, ttc, criteria)
+        return PairMetrics(distance, centroid_px, overlap, edge_px, scale_px, closing, ttc,
+                           on_course, contact, criteria)
 
-    def _update_streak(self, key: tuple[int, int], frame_index: int, met: bool) -> int:
-        """Consecutive processed frames (this one included) meeting the confirm condition."""
-        last_frame, count = self._streak.get(key, (None, 0))
-        count = (count + 1 if last_frame == self._prev_frame else 1) if met else 0
-        self._streak[key] = (frame_index, count)
-        return count
+    def _ttc(self, box_ttc: float, distance: float, centres: float, closing: float,
+             contact: bool) -> float:
+        """Box method: time until the boxes touch or, once they touch, until the centres
+        would meet (so touching boxes alone never make a TTC of 0: that would count the
+        proximity criterion twice). Centres method: the spec's distance / closing speed."""
+        if self.ttc_method == "centres":
+            return geo.time_to_collision(distance, closing)
+        return geo.time_to_collision(centres, closing) if contact else box_ttc
 
-    def _evidence(self, oa, ob, ma: Motion, mb: Motion, streak: int) -> PairEvidence:
-        mean_closing = geo.closing_speed(
-            ma.position, ma.mean_velocity, mb.position, mb.mean_velocity
-        )
-        return PairEvidence(
-            confidence_1=oa.confidence,
-            confidence_2=ob.confidence,
-            confirm_streak=streak,
-            mean_speed_1=ma.mean_speed_per_frame,
-            mean_speed_2=mb.mean_speed_per_frame,
-            mean_heading_1=ma.mean_heading_deg,
-            mean_heading_2=mb.mean_heading_deg,
-            mean_closing_per_frame=mean_closing * self.stride / self.fps,
-        )
+    def _crossing(self, a: int, b: int, ma: Motion, mb: Motion) -> bool:
+        """The two paths cross with a post-encroachment time below ``PET_THRESHOLD_S``."""
+        pet = self._pet(a, b, ma, mb)
+        return not math.isnan(pet) and pet < PET_THRESHOLD_S
 
-    def _event(self, frame_index, oa, ob, ma: Motion, mb: Motion, m: PairMetrics) -> dict:
-        score = risk_score(
-            m.distance,
-            m.ttc,
-            m.closing,
-            proximity_threshold=self.proximity_threshold,
-            ttc_threshold=self.ttc_threshold,
-            reference_speed=self.reference_speed,
-        )
+    def _score(self, m: PairMetrics, collision: bool) -> float:
+        score = risk_score(m.distance, m.ttc, m.closing, proximity_threshold=self.proximity,
+                           ttc_threshold=self.ttc_threshold,
+                           reference_speed=self.reference_speed)
+        return max(score, 0.7) if collision else score
+
+    def _evidence(self, oa, ob, ma: Motion, mb: Motion, m: PairMetrics) -> dict:
+        mean_closing = geo.closing_speed(ma.position, ma.mean_velocity, mb.position,
+                                         mb.mean_velocity)
+        return {"confidence_1": oa.confidence, "confidence_2": ob.confidence,
+                "mean_speed_1": self._per_unit(ma.mean_speed, ma.scale),
+                "mean_speed_2": self._per_unit(mb.mean_speed, mb.scale),
+                "mean_heading_1": ma.mean_heading_deg, "mean_heading_2": mb.mean_heading_deg,
+                "mean_closing": self._per_unit(mean_closing, m.scale),
+                "braking_1": _braking(ma), "braking_2": _braking(mb)}
+
+    def _per_unit(self, value: float, scale: float) -> float:
+        return value / scale if self.relative else value
+
+    def _event(self, frame_index, oa, ob, ma: Motion, mb: Motion, m: PairMetrics,
+               score: float) -> dict:
         cpa_t, cpa_d = geo.closest_point_of_approach(
             ma.position, ma.velocity, mb.position, mb.velocity
         )
@@ -258,8 +356,32 @@ class NearMissDetector:
             paths.append(np.vstack([path, ahead]) if motion.known else path)
         return geo.post_encroachment_time(*paths)
 
+    # ----------------------------------------------------------------- episodes
+    def _close_episodes(self, now: float) -> list[dict]:
+        closed = [k for k, ep in self._episodes.items()
+                  if ep.last_qualifying_t < now - self.close_after_s]
+        logged = []
+        for key in closed:
+            episode = self._episodes.pop(key)
+            record = episode.record()
+            evidence = record.pop("evidence")
+            evidence["confidence_1"], evidence["confidence_2"] = episode.best_confidences()
+            reasons = rejecting_filters(self.filters, PairEvidence(
+                collision=episode.collision,
+                duration_s=episode.confirmed_duration_s(self.stride / self.fps),
+                observations=len(episode.qualifying), peak_closing=episode.peak_closing,
+                **evidence))
+            if reasons:
+                self.rejected.append({**record, "filter": "+".join(reasons)})
+            else:
+                logged.append(record)
+        for key in [k for k, h in self._closing.items() if h and h[-1][0] < now - 2.0]:
+            del self._closing[key]
+        self.events.extend(logged)
+        return logged
+
     # ----------------------------------------------------------------- input checks
-    def _position(self, obs: Observation) -> Vec:
+    def _position(self, obs: Observation) -> tuple[float, float]:
         return self.calibration.ground_point(obs.bbox) if self.calibration else obs.center
 
     def _validate(self, frame_index: int, tracked: Mapping | None) -> dict[int, Observation]:
@@ -281,21 +403,13 @@ class NearMissDetector:
     def _warn(message: str) -> None:
         warnings.warn(message, NearMissInputWarning, stacklevel=4)
 
-    def _forget(self, frame_index: int) -> None:
-        """Drop per-pair state that can no longer matter."""
-        self._streak = {k: v for k, v in self._streak.items() if v[0] == frame_index}
-        horizon = frame_index - self.debounce_frames
-        for table in (self._last_logged, self._last_rejected):
-            for key in [k for k, f in table.items() if f <= horizon]:
-                del table[key]
-
     # ----------------------------------------------------------------- results
     def events_dataframe(self) -> pd.DataFrame:
         """All logged events, sorted by timestamp."""
         return events_dataframe(self.events)
 
     def rejected_dataframe(self) -> pd.DataFrame:
-        """Candidates discarded by filters (column ``filter`` names them), sorted by time."""
+        """Episodes discarded by filters (column ``filter`` names them), sorted by time."""
         return events_dataframe(self.rejected)
 
     def summary(self, top: int = 3) -> str:
@@ -303,7 +417,16 @@ class NearMissDetector:
         return print_summary(self.events, top)
 
 
-def _check_settings(fps, stride, proximity, ttc, metric) -> None:
+def _braking(m: Motion) -> bool:
+    """The object slowed below ``STEADY_SHARE`` of its recent peak speed (brakes or stops)."""
+    return m.known and m.speed < STEADY_SHARE * m.peak_speed
+
+
+def _user(o: Observation) -> RoadUser:
+    return RoadUser(o.object_id, o.cls, o.coco_class, o.bbox, o.confidence)
+
+
+def _check_settings(fps, stride, proximity, ttc, metric, mode, method) -> None:
     if not (isinstance(fps, numbers.Real) and math.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number, got {fps!r}")
     if int(stride) < 1:
@@ -312,6 +435,10 @@ def _check_settings(fps, stride, proximity, ttc, metric) -> None:
         raise ValueError("proximity_threshold and ttc_threshold must be > 0")
     if metric not in ("centroid", "edge"):
         raise ValueError(f"distance_metric must be 'centroid' or 'edge', got {metric!r}")
+    if mode not in DISTANCE_MODES:
+        raise ValueError(f"distance_mode must be one of {DISTANCE_MODES}, got {mode!r}")
+    if method not in TTC_METHODS:
+        raise ValueError(f"ttc_method must be one of {TTC_METHODS}, got {method!r}")
 
 
 def _observation(oid, obj) -> tuple[Observation | None, str | None]:
@@ -332,4 +459,6 @@ def _observation(oid, obj) -> tuple[Observation | None, str | None]:
         return None, "NaN or infinite coordinate/confidence"
     if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
         return None, f"zero-size box {list(bbox)}"
-    return Observation(int(oid), str(obj["class"]), bbox, center, confidence), None
+    cls = str(obj["class"])
+    coco = str(obj.get("coco_class") or ("person" if cls == "pedestrian" else "car"))
+    return Observation(int(oid), cls, coco, bbox, center, confidence), None

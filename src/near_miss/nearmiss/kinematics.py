@@ -1,15 +1,19 @@
-"""Per-object motion history: velocity, speed and heading from consecutive processed frames.
+"""Per-object motion history in seconds: smoothed velocity, speed, heading and size.
 
-Velocities are in units per second (pixels, or metres when calibrated); the time step is
-``(frame_index - previous_frame_index) / fps``, i.e. ``stride / fps`` for a regular stride.
-Window means (for the filters) average the last ``window`` velocity samples, i.e. the last
-``window`` processed frames, and express speed per processed frame (x ``frame_time``).
-Headings are degrees of the velocity vector in image axes (x right, y down): 0 = moving
-right, 90 = moving down the image, +-180 = moving left.
+Every window is a duration, so results do not depend on the stride or the frame rate.
+Velocities (units/s: pixels, or metres when calibrated) are least-squares slopes of the
+positions observed within the last ``velocity_window_s`` (0.3 s: 9 frames at 30 fps, or
+two sampling intervals when the stride samples more sparsely; known once the samples span
+80% of 0.3 s; the
+spec's "consecutive processed frames" being 2 frames = 0.067 s at stride 2, which on real
+boxes is mostly detector jitter); window means for the filters cover ``window_s`` (the
+spec's 15 frames = 0.5 s at 30 fps). Each object also has a size ``scale`` (median of
+``sqrt(w * h)`` of its recent boxes, in pixels), the yardstick of the size-relative
+thresholds. Headings are degrees of the velocity in image axes (x right, y down): 0 =
+moving right, 90 = moving down the image, +-180 = moving left.
 
-A track's history restarts (no velocity until its next sample) when its ID looks reused:
-the class changed, it jumped faster than ``max_speed``, it was away longer than
-``max_gap_frames``, or the frame index did not advance.
+A track's history restarts when its ID looks reused: the class changed, it jumped faster
+than ``max_scale_speed`` object sizes per second, or it was away longer than ``max_gap_s``.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 Vec = tuple[float, float]
+SETTLED = 0.8  # a velocity is known once its samples span 80% of the velocity window
 
 
 @dataclass(frozen=True)
 class Sample:
-    frame_index: int
     t: float
     position: Vec
-    velocity: Vec | None  # None for the first sample of a history
+    scale: float  # sqrt(box area), pixels
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,11 @@ class Motion:
 
     position: Vec
     velocity: Vec  # (0, 0) when unknown
-    known: bool  # False for single-frame histories
-    mean_velocity: Vec  # mean over the recent window (units/s); (0, 0) when unknown
-    mean_speed_per_frame: float  # mean speed over the window, units per PROCESSED frame
+    known: bool  # False until the samples span SETTLED x the velocity window
+    mean_velocity: Vec  # mean over the filter window (units/s)
+    mean_speed: float  # mean speed over the filter window, units/s (nan when unknown)
+    peak_speed: float  # highest smoothed speed within the filter window (units/s)
+    scale: float  # object size in pixels (median sqrt(w * h) of recent boxes)
 
     @property
     def speed(self) -> float:
@@ -64,42 +70,60 @@ def heading_difference(a: float, b: float) -> float:
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
-class KinematicsTracker:
-    """Keeps a bounded, timed history per object ID and derives its motion."""
+def slope(times, points) -> Vec:
+    """Least-squares velocity of ``points`` (x, y) observed at ``times`` (>= 2 distinct)."""
+    t = np.asarray(times, dtype=float)
+    xy = np.asarray(points, dtype=float)
+    t = t - t.mean()
+    vx, vy = (t @ (xy - xy.mean(axis=0))) / float((t * t).sum())
+    return float(vx), float(vy)
 
-    def __init__(
-        self,
-        fps: float,
-        *,
-        frame_time: float | None = None,
-        window: int = 15,
-        max_speed: float = 1500.0,
-        max_gap_frames: int = 20,
-        history: int = 64,
-    ) -> None:
+
+def fit_velocity(times: list[float], points: list[Vec], window_s: float) -> Vec | None:
+    """Velocity over the last ``window_s`` (at least two sampling intervals), or None until
+    the samples span ``SETTLED`` of the window. Times are ascending."""
+    if len(times) < 2:
+        return None
+    window = max(window_s, 2.0 * (times[-1] - times[-2]))
+    first = next(i for i, t in enumerate(times) if t >= times[-1] - window - 1e-9)
+    if times[-1] - times[first] < SETTLED * window_s:
+        return None
+    return slope(times[first:], points[first:])
+
+
+class KinematicsTracker:
+    """Keeps a timed history per object ID and derives its motion (see the module doc)."""
+
+    def __init__(self, fps: float, *, velocity_window_s: float = 0.3, window_s: float = 0.5,
+                 max_gap_s: float = 1.0, max_scale_speed: float = 30.0,
+                 history_s: float = 3.0) -> None:
         self.fps = float(fps)
-        self.frame_time = frame_time or 1.0 / self.fps  # seconds per processed frame
-        self.window = window
-        self.max_speed = max_speed
-        self.max_gap_frames = max_gap_frames
+        self.velocity_window_s = velocity_window_s
+        self.window_s = window_s
+        self.max_gap_s = max_gap_s
+        self.max_scale_speed = max_scale_speed
+        self.history_s = history_s
         self._history: dict[int, deque[Sample]] = {}
+        self._speeds: dict[int, deque[tuple[float, Vec]]] = {}
         self._class: dict[int, str] = {}
-        self._history_len = history
         self.resets = 0  # histories restarted because an ID looked reused
 
-    def update(self, frame_index: int, objects: dict[int, tuple[Vec, str]]) -> dict[int, Motion]:
-        """Add this frame's positions (``id -> (position, class)``); return their motion."""
+    def update(self, frame_index: int, objects: dict[int, tuple[Vec, str, float]]
+               ) -> dict[int, Motion]:
+        """Add this frame's ``id -> (position, class, scale)``; return each object's motion."""
         t = frame_index / self.fps
         motions = {}
-        for oid, (pos, cls) in objects.items():
-            hist = self._history.get(oid)
-            velocity = self._velocity(oid, hist, frame_index, t, pos, cls)
-            if velocity is None:
-                hist = self._history[oid] = deque(maxlen=self._history_len)
-            hist.append(Sample(frame_index, t, pos, velocity))
+        for oid, (pos, cls, scale) in objects.items():
+            if self._must_restart(oid, t, pos, cls, scale):
+                self._history[oid] = deque()
+                self._speeds[oid] = deque()
+            hist = self._history[oid]
+            hist.append(Sample(t, pos, scale))
+            while hist and hist[0].t < t - self.history_s:
+                hist.popleft()
             self._class[oid] = cls
-            motions[oid] = self._motion(hist)
-        self._prune(frame_index)
+            motions[oid] = self._motion(oid, t)
+        self._prune(t)
         return motions
 
     def path(self, object_id: int) -> np.ndarray:
@@ -107,34 +131,42 @@ class KinematicsTracker:
         hist = self._history.get(object_id, ())
         return np.array([(s.t, *s.position) for s in hist], dtype=float).reshape(-1, 3)
 
-    def _velocity(self, oid, hist, frame_index, t, pos, cls) -> Vec | None:
-        """Velocity from the previous sample, or None when the history must restart."""
+    def _must_restart(self, oid: int, t: float, pos: Vec, cls: str, scale: float) -> bool:
+        hist = self._history.get(oid)
         if not hist:
-            return None
+            return True
         last = hist[-1]
-        gap = frame_index - last.frame_index
-        if gap <= 0 or gap > self.max_gap_frames:
-            return None
         dt = t - last.t
-        vx, vy = (pos[0] - last.position[0]) / dt, (pos[1] - last.position[1]) / dt
-        if self._class.get(oid) != cls or math.hypot(vx, vy) > self.max_speed:
+        if dt <= 0 or dt > self.max_gap_s:
+            return True
+        jump = math.hypot(pos[0] - last.position[0], pos[1] - last.position[1]) / dt
+        if self._class.get(oid) != cls or jump > self.max_scale_speed * max(scale, 1.0):
             self.resets += 1
-            return None
-        return vx, vy
+            return True
+        return False
 
-    def _motion(self, hist: deque[Sample]) -> Motion:
+    def _motion(self, oid: int, t: float) -> Motion:
+        hist = self._history[oid]
         current = hist[-1]
-        recent = [s.velocity for s in list(hist)[-self.window :] if s.velocity is not None]
-        if current.velocity is None or not recent:
-            return Motion(current.position, (0.0, 0.0), False, (0.0, 0.0), math.nan)
-        arr = np.asarray(recent)
+        scale = float(np.median([s.scale for s in hist if s.t >= t - self.window_s]))
+        velocity = fit_velocity([s.t for s in hist], [s.position for s in hist],
+                                self.velocity_window_s)
+        if velocity is None:
+            return Motion(current.position, (0.0, 0.0), False, (0.0, 0.0), math.nan, 0.0,
+                          scale)
+        speeds = self._speeds[oid]
+        speeds.append((t, velocity))
+        while speeds and speeds[0][0] < t - self.window_s - 1e-9:
+            speeds.popleft()
+        arr = np.array([v for _, v in speeds])
+        norms = np.hypot(arr[:, 0], arr[:, 1])
         mean_v = (float(arr[:, 0].mean()), float(arr[:, 1].mean()))
-        mean_speed = float(np.hypot(arr[:, 0], arr[:, 1]).mean()) * self.frame_time
-        return Motion(current.position, current.velocity, True, mean_v, mean_speed)
+        return Motion(current.position, velocity, True, mean_v, float(norms.mean()),
+                      float(norms.max()), scale)
 
-    def _prune(self, frame_index: int) -> None:
-        horizon = frame_index - self.max_gap_frames
-        stale = [o for o, h in self._history.items() if h[-1].frame_index < horizon]
+    def _prune(self, t: float) -> None:
+        stale = [o for o, h in self._history.items() if h[-1].t < t - self.max_gap_s]
         for oid in stale:
             del self._history[oid]
+            self._speeds.pop(oid, None)
             self._class.pop(oid, None)

@@ -15,10 +15,12 @@ TrackedFrames = Iterable[tuple[int, Mapping]]
 
 
 def run_detector(frames: TrackedFrames, fps: float, **options) -> NearMissDetector:
-    """Feed ``(frame_index, tracked_objects)`` pairs in order; return the detector."""
+    """Feed ``(frame_index, tracked_objects)`` pairs in order, close the open episodes at the
+    end; return the detector."""
     detector = NearMissDetector(fps, **options)
     for frame_index, tracked in frames:
         detector.process_frame(frame_index, tracked)
+    detector.finish()
     return detector
 
 

@@ -8,9 +8,10 @@ Drawing rules:
 * Boxes are blue for vehicles and green for pedestrians, with ``#ID class`` above each box;
   the class is the object's current one (``label_classes``: the majority of its last second
   of detections, restarted after a gap), so a box is never labelled by an ID's past.
-* A near miss is "active" from the frame it was logged for ``event_active_s`` seconds
-  (default 1 s): its two objects are drawn red, joined by a red line, and the highest active
-  risk level is written in large red text at the top ("HIGH RISK").
+* A near miss is "active" during its whole episode (from its first to its last qualifying
+  observation) and for ``event_active_s`` seconds (default 1 s) after its peak: its two
+  objects are drawn red, joined by a red line, and the highest active risk level is written
+  in large red text at the top ("HIGH RISK").
 * The frame counter and the MM:SS timestamp are in the top-left corner.
 
 The video is encoded H.264 (libx264, yuv420p, +faststart) with the ffmpeg binary bundled
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,36 @@ def _recent_majority(classes: Sequence[str]) -> str:
     return next(c for c in reversed(classes) if counts[c] == top)
 
 
+class LabelState:
+    """The current class of each ID, fed with observations in frame order (see
+    ``label_classes``); the annotated video updates it one processed frame at a time."""
+
+    def __init__(self, stride: int, window: int) -> None:
+        self.stride, self.window = max(1, stride), window
+        self._recent: dict[int, deque] = {}
+        self._last_seen: dict[int, int] = {}
+
+    def observe(self, object_id: int, frame: int, detected) -> str | None:
+        """Add one observation (``detected``: this frame's class, None for a predicted box);
+        return the ID's current class (None before its first detection)."""
+        if isinstance(detected, str):
+            if frame - self._last_seen.get(object_id, frame) > self.stride:
+                self._recent.pop(object_id)
+            self._recent.setdefault(object_id, deque(maxlen=self.window)).append(detected)
+            self._last_seen[object_id] = frame
+        recent = self._recent.get(object_id)
+        return _recent_majority(recent) if recent else None
+
+    def labels(self, tracks: pd.DataFrame) -> list:
+        """Observe every row of ``tracks`` (one or more frames, in order); their labels."""
+        source = "detected_class" if "detected_class" in tracks.columns else "class"
+        out = []
+        for oid, frame, cls, fallback in zip(tracks["object_id"], tracks["frame_index"],
+                                             tracks[source], tracks["class"], strict=True):
+            out.append(self.observe(int(oid), int(frame), cls) or fallback)
+        return out
+
+
 def label_classes(tracks: pd.DataFrame, stride: int, window: int) -> pd.Series:
     """The class to draw on each row of ``tracks``: its object's current class.
 
@@ -94,22 +126,9 @@ def label_classes(tracks: pd.DataFrame, stride: int, window: int) -> pd.Series:
     Rows without a detection of their own (predicted boxes) keep the label reached so
     far. The tables' ``class`` (the per-ID majority) is not changed.
     """
-    source = "detected_class" if "detected_class" in tracks.columns else "class"
-    labels = tracks["class"].to_numpy(dtype=object).copy()
-    frames, ids = tracks["frame_index"].to_numpy(), tracks["object_id"].to_numpy()
-    observed = tracks[source].to_numpy(dtype=object)
-    recent: dict[int, deque] = {}
-    last_seen: dict[int, int] = {}
-    for i in np.argsort(frames, kind="stable"):
-        oid, frame, cls = int(ids[i]), int(frames[i]), observed[i]
-        if isinstance(cls, str):
-            if frame - last_seen.get(oid, frame) > stride:
-                recent.pop(oid)
-            recent.setdefault(oid, deque(maxlen=window)).append(cls)
-            last_seen[oid] = frame
-        if oid in recent:
-            labels[i] = _recent_majority(recent[oid])
-    return pd.Series(labels, index=tracks.index, name="label")
+    ordered = tracks.sort_values("frame_index", kind="stable")
+    labels = LabelState(stride, window).labels(ordered)
+    return pd.Series(labels, index=ordered.index, name="label").reindex(tracks.index)
 
 
 def label_window(fps: float, stride: int, seconds: float = LABEL_WINDOW_S) -> int:
@@ -185,6 +204,18 @@ def annotate_frame(
     return img
 
 
+def active_events(events: pd.DataFrame, frame_index: int, window: int) -> pd.DataFrame:
+    """Events active at ``frame_index``: the whole episode (``start_frame`` to ``end_frame``)
+    and ``window`` frames from its peak; just the latter for events without an episode."""
+    if len(events) == 0:
+        return events
+    peak = events["frame_index"]
+    start = events["start_frame"] if "start_frame" in events.columns else peak
+    end = events["end_frame"] if "end_frame" in events.columns else peak
+    after_peak = (peak <= frame_index) & (peak > frame_index - window)
+    return events[after_peak | ((start <= frame_index) & (end >= frame_index))]
+
+
 class FrameAnnotator:
     """Looks up the tracks (with their ``label`` class) and active events for any frame."""
 
@@ -203,36 +234,40 @@ class FrameAnnotator:
         return self._by_frame.get(frame_index - frame_index % self.stride, self._empty)
 
     def active_at(self, frame_index: int) -> pd.DataFrame:
-        ev = self.events
-        if len(ev) == 0:
-            return ev
-        f = ev["frame_index"]
-        return ev[(f <= frame_index) & (f > frame_index - self.window)]
+        return active_events(self.events, frame_index, self.window)
 
     def __call__(self, frame_index: int, frame: np.ndarray) -> np.ndarray:
         return annotate_frame(frame, frame_index, self.tracks_at(frame_index),
                               self.active_at(frame_index), self.fps, self.total)
 
 
+@contextmanager
+def h264_writer(path: str | Path, size: tuple[int, int], fps: float):
+    """An ffmpeg process encoding the BGR frames ``send``-ed to it to H.264/yuv420p MP4 at
+    ``path`` (not atomic: write to a temporary path). ffmpeg runs in its own process, so
+    encoding overlaps with whatever produces the frames."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(path), size, pix_fmt_in="bgr24", pix_fmt_out="yuv420p", fps=float(fps),
+        codec="libx264", quality=None, macro_block_size=2, ffmpeg_log_level="error",
+        output_params=["-crf", "23", "-preset", "veryfast", "-movflags", "+faststart"],
+    )
+    writer.send(None)  # start ffmpeg
+    try:
+        yield writer
+    finally:
+        writer.close()
+
+
 def write_h264(frames: Iterable[np.ndarray], path: str | Path, size: tuple[int, int],
                fps: float) -> int:
     """Encode BGR ``frames`` of ``size`` (w, h) to an H.264/yuv420p MP4 atomically; count."""
-    import imageio_ffmpeg
-
     count = 0
-    with atomic_path(path) as tmp:
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp), size, pix_fmt_in="bgr24", pix_fmt_out="yuv420p", fps=float(fps),
-            codec="libx264", quality=None, macro_block_size=2, ffmpeg_log_level="error",
-            output_params=["-crf", "23", "-preset", "veryfast", "-movflags", "+faststart"],
-        )
-        writer.send(None)  # start ffmpeg
-        try:
-            for frame in frames:
-                writer.send(np.ascontiguousarray(frame))
-                count += 1
-        finally:
-            writer.close()
+    with atomic_path(path) as tmp, h264_writer(tmp, size, fps) as writer:
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+            count += 1
     return count
 
 

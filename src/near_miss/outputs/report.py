@@ -97,38 +97,64 @@ def top_events(events: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     return events.sort_values(["risk_score", "timestamp_sec"], ascending=[False, True]).head(n)
 
 
+def method(summary: RunSummary) -> list[str]:
+    """How this run found its events, in a few sentences that follow its configuration."""
+    cfg = summary.config
+    relative = cfg.get("distance_mode", "relative") == "relative"
+    proximity = ("the gap between the two boxes is below half the pair's size (the mean "
+                 "square root of their areas), so the same threshold holds near and far"
+                 if relative else
+                 f"their centroids are less than {cfg.get('proximity_threshold')} px apart "
+                 "(the specification's literal reading)")
+    ttc = ("the time until the two boxes would touch at their current relative velocity "
+           "(finite only on a collision course)" if cfg.get("ttc_method", "box") == "box" else
+           "the distance divided by the closing speed along the line of centres (the "
+           "specification's formula)")
+    return [
+        "A pair of road users is in a near miss when two of the specification's three "
+        f"criteria hold at once: proximity (the boxes overlap or {proximity}), a "
+        f"time-to-collision below {cfg.get('ttc_threshold')} s, computed for proximate pairs "
+        f"only as {ttc}, and a rapid closing speed on a collision course. Velocities are "
+        "measured in seconds from frame indices, so the stride does not change the answer.",
+        "The observations of one interaction form an episode, logged once at its most severe "
+        "moment with its start and end; the annotated video shows the pair in red for the "
+        "whole episode. Boxes that touch right after a fast approach while a vehicle stops "
+        "abruptly are a collision: High at once, without a minimum duration.",
+        "Pedestrian pairs, a rider with their bicycle and a passenger with their bus are not "
+        "conflicts. Before an episode is logged the false-positive filters "
+        + ("discard convoys, parked pairs, flickers, low-confidence detections, slow "
+           "approaches in dense traffic and cars driving past parked ones."
+           if cfg.get("filters", True) else "are off in this run."),
+    ]
+
+
 def limitations(summary: RunSummary) -> list[str]:
     """Specific shortcomings of this run's approach, with its own numbers."""
-    cfg, video = summary.config, summary.video
-    eff_fps = float(video.get("fps", 0)) / max(int(cfg.get("stride", 1)), 1)
+    video = summary.video
     bullets = [
-        f"Distances, speeds and TTC are in image pixels of a {video.get('width')}x"
-        f"{video.get('height')} frame. Perspective makes one pixel cover much more ground far "
-        f"from the camera than near it, so the fixed {cfg.get('proximity_threshold')} px "
-        "proximity threshold is far stricter near the camera than at the far side.",
-        "No depth is estimated: two boxes that overlap in the image can be metres apart along "
-        "the line of sight (a pedestrian on the far kerb behind a turning car), which the "
-        "image-plane logic counts as close.",
+        f"Distances and speeds are measured in the image ({video.get('width')}x"
+        f"{video.get('height')}), relative to the objects' own size. That removes the scale "
+        "of the camera but not perspective: two cars one behind the other along the line of "
+        "sight look adjacent from a high camera although metres apart.",
+        "No depth is estimated: boxes that overlap in the image can be far apart along the "
+        "line of sight (a car passing behind a bus), which the image-plane logic can read as "
+        "contact. A ground-plane calibration (four image points with their positions in "
+        "metres) measures in metres instead.",
         "The camera is assumed static: any pan, zoom or shake adds the same apparent motion to "
         "every object and corrupts speeds, headings and closing speeds.",
-        f"Velocities come from centroid differences between processed frames at {eff_fps:.1f} "
-        f"effective fps (stride {cfg.get('stride')}). Box jitter from the detector becomes "
-        "speed noise, so TTC is noisy for slow or partly occluded objects.",
-        "A cyclist is detected as a person plus a bicycle (a vehicle); the two boxes of one "
-        "rider overlap and move together, and can read as a pedestrian-vehicle near miss "
-        "unless the filters (direction of travel, minimum duration) remove them.",
+        "The detector is the weakest link: a nano YOLO misses dark or small cars at night and "
+        "often merges two colliding cars into one box, and then no tracker or rule can see the "
+        "collision.",
         "Tracking is by detection only: an ID switch where paths cross splits one object into "
-        "two IDs, which changes the pairs seen by the 30-frame debounce and can duplicate or "
-        "hide an event.",
-        "There is no ground truth for this video: the events are not validated against "
-        "labelled incidents, and the risk-score weights (0.4/0.4/0.2) are the specification's, "
-        "not calibrated on data.",
+        "two IDs and can split or hide an episode.",
+        "The risk-score weights (0.4/0.4/0.2) and levels are the specification's, not "
+        "calibrated on data; the thresholds were checked on a small set of labelled clips, "
+        "not fitted to them.",
     ]
     if video.get("origin") == "offline":
         bullets.append(
             "The specification's YouTube video could not be downloaded here, so this report "
-            f"describes the offline stand-in ({video.get('note')}); the numbers will differ "
-            "on the real video."
+            f"describes the offline copy ({video.get('note')})."
         )
     return bullets
 
@@ -172,6 +198,7 @@ def render_report(
         images=[(name, IMAGE_TITLES.get(name, name), data_uri(p)) for name, p in images.items()],
         columns=columns,
         rows=rows,
+        method=method(summary),
         limitations=limitations(summary),
         artifacts=artifacts or {},
     )

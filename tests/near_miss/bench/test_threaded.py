@@ -9,9 +9,10 @@ import time
 import pandas as pd
 import pytest
 
-from near_miss.bench.threaded import ThreadedPipeline, analyse_video
+from near_miss.bench.threaded import analyse_video
 from near_miss.detection import load_detector, yolov5_weights
 from near_miss.ingest import offline_video
+from near_miss.threads import ThreadedPipeline
 
 
 def _slow_square(x: int) -> int:

@@ -8,8 +8,9 @@ import pytest
 from near_miss.detection import CLASS_MAP, detect_objects, load_detector, yolov5_weights
 from near_miss.detection.models import UltralyticsDetector
 from near_miss.detection.onnx_backend import Letterbox, OnnxDetector
-from near_miss.ingest import offline_video, read_frame
+from near_miss.ingest import read_frame
 from tatweer_common.errors import UserError
+from tatweer_common.paths import assets_dir
 
 
 @pytest.mark.parametrize(
@@ -78,9 +79,10 @@ def test_ultralytics_model_exports_with_export_format_onnx(tmp_path, monkeypatch
 
 @pytest.fixture(scope="module")
 def crosswalk_frame():
-    if not (offline_video().is_file() and yolov5_weights().is_file()):
+    video = assets_dir() / "video" / "crosswalk_intersection.mp4"
+    if not (video.is_file() and yolov5_weights().is_file()):
         pytest.skip("offline assets absent")
-    return read_frame(offline_video(), 40)
+    return read_frame(video, 40)
 
 
 @pytest.mark.slow

@@ -61,13 +61,29 @@ def test_ground_calibration_maps_pixels_to_metres():
 
 
 def test_kinematics_speed_heading_and_id_reuse():
-    kin = KinematicsTracker(30.0, frame_time=2 / 30, max_speed=500.0)
-    assert not kin.update(0, {1: ((0.0, 0.0), "vehicle")})[1].known  # single-frame track
-    m = kin.update(2, {1: ((0.0, 10.0), "vehicle")})[1]  # 10 px in 2 frames at 30 fps
-    assert m.speed == pytest.approx(150.0) and m.heading_deg == pytest.approx(90.0)
-    assert m.mean_speed_per_frame == pytest.approx(10.0)  # px per processed frame
-    assert not kin.update(4, {1: ((0.0, 20.0), "pedestrian")})[1].known  # class changed
-    kin.update(6, {1: ((0.0, 30.0), "pedestrian")})
-    assert not kin.update(8, {1: ((400.0, 30.0), "pedestrian")})[1].known  # 6000 px/s jump
+    kin = KinematicsTracker(30.0)
+    car = ((0.0, 0.0), "vehicle", 20.0)
+    assert not kin.update(0, {1: car})[1].known  # a single observation has no velocity
+    for f in range(2, 12, 2):  # 150 px/s downwards, observed at stride 2
+        m = kin.update(f, {1: ((0.0, 5.0 * f), "vehicle", 20.0)})[1]
+    assert m.known and m.speed == pytest.approx(150.0) and m.heading_deg == pytest.approx(90.0)
+    assert m.mean_speed == pytest.approx(150.0) and m.scale == pytest.approx(20.0)
+    assert not kin.update(12, {1: ((0.0, 60.0), "pedestrian", 20.0)})[1].known  # class changed
+    kin.update(14, {1: ((0.0, 70.0), "pedestrian", 20.0)})
+    assert not kin.update(16, {1: ((400.0, 70.0), "pedestrian", 20.0)})[1].known  # 6000 px/s
     assert kin.resets == 2
+
+
+def test_velocity_needs_the_window_to_be_covered_at_any_stride():
+    for stride in (1, 2, 3, 6):
+        kin = KinematicsTracker(30.0)
+        known_at = None
+        for f in range(0, 30, stride):
+            if kin.update(f, {1: ((10.0 * f, 0.0), "vehicle", 20.0)})[1].known:
+                known_at = f
+                break
+        # 80% of the 0.3 s velocity window (8 frames), or two intervals when sparser
+        assert known_at is not None and known_at >= min(8, 2 * stride), stride
+
+
     assert heading_difference(170.0, -170.0) == pytest.approx(20.0)

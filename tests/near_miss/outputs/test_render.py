@@ -18,6 +18,7 @@ from near_miss.outputs.render import (
     mmss,
     render_video,
 )
+from near_miss.outputs.tables import TRACK_COLUMNS
 from near_miss_artifacts import events_table, tracks_table, write_video
 
 FPS = 10.0
@@ -69,6 +70,18 @@ def test_event_objects_red_while_active_then_back(blank):
     for frame in (9, 20):
         img = annotate(frame, blank)
         assert _is(_box_edge(img, annotate.tracks_at(frame), 1), 0), frame
+
+
+def test_an_episode_is_red_from_its_start_to_one_second_after_its_peak(blank):
+    tracks = tracks_table(60)
+    events = events_table([1.0], [0.9], fps=FPS).assign(start_frame=4, end_frame=30)
+    annotate = FrameAnnotator(tracks, events, FPS, stride=2, event_active_s=0.5)
+    for frame in (4, 10, 30):  # start, peak, end (the peak's 0.5 s ends at frame 24)
+        img = annotate(frame, blank)
+        assert _is(_box_edge(img, annotate.tracks_at(frame), 1), 2), frame
+    for frame in (3, 31):
+        img = annotate(frame, blank)
+        assert not _is(_box_edge(img, annotate.tracks_at(frame), 1), 2), frame
 
 
 def test_stride_reuses_last_processed_frame_and_never_stale_tracks():
@@ -129,10 +142,9 @@ def switched_id(seen: dict[int, str | None]) -> pd.DataFrame:
 
     The ``class`` column is the per-ID majority, which stays "pedestrian" throughout.
     """
-    rows = [(f, 6, "pedestrian", "person", 100.0, 60.0, 140.0, 110.0, 120.0, 85.0, 0.8, cls)
+    rows = [(f, 6, "pedestrian", "person", cls, 100.0, 60.0, 140.0, 110.0, 120.0, 85.0, 0.8)
             for f, cls in sorted(seen.items())]
-    columns = [*tracks_table(2).columns, "detected_class"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=TRACK_COLUMNS)
 
 
 def test_label_window_is_about_one_second_of_processed_frames():
@@ -167,6 +179,6 @@ def test_predicted_boxes_keep_their_label_and_the_next_detection_restarts_it():
 
 
 def test_without_detected_classes_labels_are_the_table_class():
-    tracks = tracks_table(10)
+    tracks = tracks_table(10).drop(columns="detected_class")
     labels = label_classes(tracks, stride=2, window=5)
     assert list(labels) == list(tracks["class"])

@@ -1,0 +1,86 @@
+"""Events against labelled windows: incidents found, their level, and false alarms.
+
+* An incident window is **found** when an event's peak, start or end time falls within
+  ``[start - FOUND_MARGIN_S, end + FOUND_MARGIN_S]`` (1 s: the labels are judged by eye, and an
+  episode's peak may precede the moment of contact); its level is the highest level among
+  those events.
+* An event farther than ``ALARM_MARGIN_S`` (2 s) from every window of its clip (``possible``
+  windows included) is a **false alarm**; every event of a ``none`` clip is one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from near_miss.evaluation.labels import Clip, Window
+from near_miss.nearmiss.risk import LEVELS
+
+FOUND_MARGIN_S = 1.0
+ALARM_MARGIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    window: Window
+    found: bool
+    level: str | None  # the best level among the matching events
+    kind: str | None  # "collision" when any matching event is one, else "near_miss"
+
+
+@dataclass(frozen=True)
+class ClipScore:
+    clip: Clip
+    duration_s: float
+    events: int
+    windows: tuple[WindowResult, ...]
+    false_alarms: int
+
+
+def _times(events: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in ("timestamp_sec", "start_sec", "end_sec") if c in events.columns]
+    return events[cols]
+
+
+def _gap(times, window: Window) -> float:
+    """Seconds from the nearest of an event's times to the window (0 inside it)."""
+    return min(max(window.start_s - t, 0.0, t - window.end_s) for t in times if not math.isnan(t))
+
+
+def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore:
+    """Match one clip's events with its windows."""
+    times = [tuple(row) for row in _times(events).itertuples(index=False)]
+    results = []
+    for window in (w for w in clip.windows if w.is_incident):
+        hits = [i for i, ts in enumerate(times) if _gap(ts, window) <= FOUND_MARGIN_S]
+        matched = events.iloc[hits]
+        level = next((lv for lv in LEVELS if (matched["risk_level"] == lv).any()), None)
+        kind = None
+        if hits:
+            kinds = matched["kind"] if "kind" in matched.columns else pd.Series(["near_miss"])
+            kind = "collision" if (kinds == "collision").any() else "near_miss"
+        results.append(WindowResult(window, bool(hits), level, kind))
+    alarms = sum(all(_gap(ts, w) > ALARM_MARGIN_S for w in clip.windows) for ts in times)
+    return ClipScore(clip, duration_s, len(events), tuple(results), alarms)
+
+
+def totals(scores: list[ClipScore]) -> dict:
+    """Incidents found (and High), collisions found High, false alarms per normal minute."""
+    windows = [w for s in scores for w in s.windows]
+    collisions = [w for w in windows if w.window.kind == "collision"]
+    normal = [s for s in scores if s.clip.normal]
+    minutes = sum(s.duration_s for s in normal) / 60.0
+    normal_alarms = sum(s.false_alarms for s in normal)
+    return {
+        "incidents": len(windows),
+        "found": sum(w.found for w in windows),
+        "found_high": sum(w.found and w.level == "High" for w in windows),
+        "collisions": len(collisions),
+        "collisions_high": sum(w.found and w.level == "High" for w in collisions),
+        "normal_minutes": minutes,
+        "normal_false_alarms": normal_alarms,
+        "false_alarms_per_min": normal_alarms / minutes if minutes else math.nan,
+        "false_alarms_incident_clips": sum(s.false_alarms for s in scores if not s.clip.normal),
+    }
