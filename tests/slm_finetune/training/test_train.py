@@ -192,3 +192,19 @@ def test_training_arguments_follow_the_precision(tmp_path, name, bf16):
     args = training_arguments(config, 375, Precision(name, "test"))
     assert (args.bf16, args.fp16) == (bf16, False)
     assert args.per_device_eval_batch_size == 16 and args.eval_steps == 6
+
+
+def test_the_six_epoch_experiment_changes_only_epochs_and_where_it_writes():
+    import dataclasses
+    from pathlib import Path
+
+    import slm_finetune.training as training
+    from slm_finetune.training.config import DEFAULT
+
+    config = load_config(Path(training.__file__).parent / "experiments" / "epochs6.toml")
+    names = [f.name for f in dataclasses.fields(config)]
+    changed = {n for n in names if getattr(config, n) != getattr(DEFAULT, n)}
+    assert changed == {"num_train_epochs", "output_dir", "checkpoint_dir", "adapter_dir"}
+    assert config.num_train_epochs == 6.0
+    folders = changed - {"num_train_epochs"}
+    assert all(getattr(config, k).startswith("outputs/experiments/") for k in folders)
