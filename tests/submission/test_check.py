@@ -45,6 +45,7 @@ def test_missing_outputs_name_their_command(tree, capsys):
     assert code == 1
     assert "outputs/events.csv is missing (make it with: python -m near_miss run)" in out
     assert "MISSING  <- python -m submission demo" in out
+    assert "[FAIL] demo video" in out and "demo_video.mp4 is missing (make demo)" in out
     assert run_check(tree, capsys, "--source-only")[0] == 0  # a fresh clone has no outputs
 
 
