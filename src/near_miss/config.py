@@ -15,7 +15,7 @@ from typing import Any
 from tatweer_common.errors import UserError
 
 TRACKERS = ("centroid", "sort", "bytetrack")
-BACKENDS = ("torch", "onnx")  # detector backends (near_miss.detection.load_detector)
+BACKENDS = ("torch", "onnx", "onnx-int8")  # detector backends (near_miss.detection.load_detector)
 
 
 @dataclass

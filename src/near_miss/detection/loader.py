@@ -3,7 +3,8 @@
 Resolution order of ``load_detector("auto")``: (1) YOLOv8n through ``ultralytics``
 (``./yolov8n.pt``, the cached copy, else a download with a short timeout, never into the
 repository); (2) the official COCO YOLOv5n checkpoint from the offline assets, with one line
-saying so. ``backend="onnx"`` wraps either in ONNX Runtime (``detection.onnx_backend``).
+saying so. ``backend="onnx"`` wraps either in ONNX Runtime (``detection.onnx_backend``),
+``backend="onnx-int8"`` in its int8 quantization (``detection.quantize``).
 """
 
 from __future__ import annotations
@@ -90,20 +91,31 @@ def _load_yolov5(imgsz: int, rect: bool, why: str | None = None) -> YOLOv5Detect
 
 def load_detector(
     source: str = "auto", imgsz: int = 640, threads: int | None = None, rect: bool = False,
-    backend: str = "torch",
+    backend: str = "torch", calibration_video: str | Path | None = None,
 ) -> Detector:
     """A ``Detector`` for ``source``: ``auto`` (YOLOv8n, else offline YOLOv5n), ``yolov8n``,
     ``yolov5n`` or a path to a ``.pt`` checkpoint (ultralytics or yolov5-repository format).
 
     ``imgsz``/``rect``: see ``letterbox``; ``threads``: torch CPU threads (``default_threads``).
     ``backend="onnx"``: the same model exported to ONNX and run by onnxruntime
-    (``near_miss.detection.onnx_backend``). Prints one line naming the model used and why."""
+    (``near_miss.detection.onnx_backend``); ``backend="onnx-int8"``: that model quantized to
+    int8, calibrated on frames of ``calibration_video`` (the video to analyse), or the fp32 ONNX
+    model when int8 loses too many detections (``near_miss.detection.quantize``).
+    Prints one line naming the model used and why."""
     if backend not in BACKENDS:
         raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "onnx":
+    if backend == "onnx-int8" and not (calibration_video and Path(calibration_video).is_file()):
+        raise UserError(f"backend onnx-int8 needs calibration_video, a video file to calibrate "
+                        f"the int8 model on (got {calibration_video!r})")
+    if backend in ("onnx", "onnx-int8"):
         from near_miss.detection.onnx_backend import OnnxDetector
 
-        return OnnxDetector.from_torch(load_detector(source, imgsz, threads, rect), threads)
+        onnx = OnnxDetector.from_torch(load_detector(source, imgsz, threads, rect), threads)
+        if backend == "onnx":
+            return onnx
+        from near_miss.detection.quantize import load_int8
+
+        return load_int8(onnx, Path(calibration_video))
     import torch
 
     torch.set_num_threads(threads or default_threads())

@@ -110,6 +110,23 @@ class Letterbox:
         return out
 
 
+def input_blob(image: np.ndarray) -> np.ndarray:
+    """A letterboxed BGR image -> the network input ``(1, 3, H, W)``: RGB float32 in [0, 1]."""
+    blob = np.ascontiguousarray(image[..., ::-1].transpose(2, 0, 1))[None]
+    return blob.astype(np.float32) / 255
+
+
+def session_options(threads: int):
+    """onnxruntime options: ``threads`` intra-op threads, one inter-op thread, no spinning."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def weights_digest(module) -> str:
     """A short sha256 of a torch module's parameters and buffers (the export cache key)."""
     digest = hashlib.sha256()
@@ -145,7 +162,8 @@ class OnnxDetector:
     """A torch ``Detector`` exported to ONNX and run by onnxruntime (see the module docstring).
 
     ``layout`` is ``"v5"`` (``(1, n, 5 + nc)``: box, objectness, class probabilities) or
-    ``"v8"`` (``(1, 4 + nc, n)``: box, class scores).
+    ``"v8"`` (``(1, 4 + nc, n)``: box, class scores). ``agreement``: the share of this model's
+    detections an int8 copy kept, when one was measured (``detection.quantize``).
     """
 
     licence = LICENCE
@@ -160,6 +178,7 @@ class OnnxDetector:
         self.imgsz, self.rect = imgsz, rect
         self.threads = threads or default_threads()
         self.stats = DetectionStats()
+        self.agreement: float | None = None
         self._parameters = parameters
         self._sessions: dict[tuple[int, int], object] = {}
         self._plans: dict[tuple[int, int], Letterbox] = {}
@@ -201,12 +220,9 @@ class OnnxDetector:
         if shape not in self._sessions:
             import onnxruntime as ort
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._sessions[shape] = ort.InferenceSession(
-                str(self.model_path(shape)), options, providers=["CPUExecutionProvider"])
+                str(self.model_path(shape)), session_options(self.threads),
+                providers=["CPUExecutionProvider"])
         return self._sessions[shape]
 
     def letterbox(self, frame: np.ndarray) -> Letterbox:
@@ -218,10 +234,8 @@ class OnnxDetector:
     def predict(self, frame: np.ndarray, conf: float) -> list[Box]:
         start = time.perf_counter()
         plan = self.letterbox(frame)
-        image = plan.apply(frame)
-        blob = np.ascontiguousarray(image[..., ::-1].transpose(2, 0, 1))[None]
         session = self.session(plan.input_shape)
-        raw = session.run(None, {session.get_inputs()[0].name: blob.astype(np.float32) / 255})[0]
+        raw = session.run(None, {session.get_inputs()[0].name: input_blob(plan.apply(frame))})[0]
         boxes = self._boxes(raw, plan, conf)
         self.stats.record((time.perf_counter() - start) * 1000)
         return boxes
