@@ -32,6 +32,7 @@ COMMANDS = {
         "slm_finetune.bonus.baselines",
         "zero-/few-shot/CoT prompting vs the fine-tuned model",
     ),
+    "ask": ("slm_finetune.ask", "answer IT-support questions with the fine-tuned model"),
 }
 
 

@@ -1,0 +1,115 @@
+"""`python -m slm_finetune ask "QUESTION" [--base] [--file FILE]`: answer IT-support questions.
+
+Each question is formatted with the training template (`slm_finetune.prompt`) and answered
+greedily by the fine-tuned model (base + the LoRA adapter merged in), the tokens printed as
+they are generated; ``--base`` answers with the base model as well, ``--file`` reads one
+question per line. Decoding is the evaluation's: greedy, repetition penalty 1.1, the answer
+ends at EOS or at the next ``### `` template header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from slm_finetune.evaluation.generate import RESPONSE_END, GenerationSettings
+from slm_finetune.prompt import format_prompt
+from slm_finetune.training.precision import add_precision_option, resolve
+from tatweer_common.errors import UserError
+from tatweer_common.paths import project_root
+
+DEFAULT_ADAPTER = "outputs/lora_adapter"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", nargs="?", help="the question (or use --file)")
+    parser.add_argument("--file", type=Path, help="text file with one question per line")
+    parser.add_argument("--input", default="", help="context for every question (an error line)")
+    parser.add_argument("--base", action="store_true", help="also answer with the base model")
+    parser.add_argument("--adapter", help=f"LoRA adapter folder (default {DEFAULT_ADAPTER})")
+    parser.add_argument("--max-new-tokens", type=int, default=200, help="answer length (200)")
+    add_precision_option(parser)
+
+
+def read_questions(question: str | None, file: Path | None) -> list[str]:
+    """The questions to answer: the argument, or the non-empty lines of ``file``."""
+    if (question is None) == (file is None):
+        raise UserError("give one question, or --file with one question per line")
+    if file is not None:
+        if not file.is_file():
+            raise UserError(f"{file}: file not found")
+        questions = [line.strip() for line in file.read_text(encoding="utf-8").splitlines()]
+        questions = [q for q in questions if q]
+        if not questions:
+            raise UserError(f"{file}: no question in it (one per line)")
+        return questions
+    if not question.strip():
+        raise UserError("the question is empty")
+    return [question.strip()]
+
+
+def answer_streamer(tokenizer: Any, out: TextIO) -> Any:
+    """A `TextStreamer` that prints the answer only, never the next template header."""
+    from transformers import TextStreamer
+
+    class AnswerStreamer(TextStreamer):
+        def __init__(self) -> None:
+            super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+            self.text, self.shown = "", 0
+
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            self.text += text
+            visible = self.text.split(RESPONSE_END, 1)[0]
+            ended = stream_end or RESPONSE_END in self.text
+            visible = visible.rstrip() if ended else visible
+            safe = len(visible) if ended else max(self.shown, len(visible) - len(RESPONSE_END))
+            out.write(visible[self.shown : safe])
+            out.flush()
+            self.shown = max(self.shown, safe)
+
+    return AnswerStreamer()
+
+
+def answer(model: Any, tokenizer: Any, question: str, context: str, settings, out: TextIO) -> str:
+    """Stream the greedy answer of ``model`` to ``out``; return it."""
+    import torch
+
+    prompt = format_prompt({"instruction": question, "input": context}, with_response=False)
+    inputs = tokenizer(prompt, return_tensors="pt")
+    streamer = answer_streamer(tokenizer, out)
+    with torch.inference_mode():
+        model.generate(
+            **inputs,
+            max_new_tokens=settings.max_new_tokens,
+            do_sample=False,
+            repetition_penalty=settings.repetition_penalty,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            stop_strings=[RESPONSE_END],
+            tokenizer=tokenizer,
+            streamer=streamer,
+        )
+    return streamer.text.split(RESPONSE_END, 1)[0].strip()
+
+
+def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from slm_finetune.evaluation.evaluate import check_adapter
+    from slm_finetune.evaluation.model_pair import MODEL_LABELS, iter_models
+
+    out = out or sys.stdout  # looked up now, so a redirected stdout is used
+    questions = read_questions(args.question, args.file)
+    if args.max_new_tokens < 1:
+        raise UserError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
+    adapter = Path(args.adapter or project_root() / DEFAULT_ADAPTER)
+    check_adapter(adapter)
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
+    which = ("ft", "base") if args.base else ("ft",)
+    for loaded in iter_models(adapter, resolve(args.precision or "auto"), which):
+        out.write(f"== {MODEL_LABELS[loaded.name]} ==\n")
+        for question in questions:
+            out.write(f"Q: {question}\nA: ")
+            answer(loaded.model, loaded.tokenizer, question, args.input, settings, out)
+            out.write("\n\n")
+    return 0

@@ -1,0 +1,60 @@
+"""`python -m slm_finetune ask`: questions in, streamed answers out, clear errors."""
+
+import io
+
+import pytest
+
+from slm_finetune.ask import answer_streamer, read_questions
+from slm_finetune.cli import main
+from tatweer_common.errors import UserError
+
+
+def test_questions_come_from_the_argument_or_the_file(tmp_path):
+    assert read_questions("  Flush DNS?  ", None) == ["Flush DNS?"]
+    file = tmp_path / "q.txt"
+    file.write_text("How do I list files?\n\n  Reset my password?\n")
+    assert read_questions(None, file) == ["How do I list files?", "Reset my password?"]
+    for question, path, problem in (
+        ("   ", None, "the question is empty"),
+        (None, None, "give one question"),
+        ("Q?", file, "give one question"),
+        (None, tmp_path / "missing.txt", "file not found"),
+    ):
+        with pytest.raises(UserError, match=problem):
+            read_questions(question, path)
+    file.write_text("\n  \n")
+    with pytest.raises(UserError, match="no question in it"):
+        read_questions(None, file)
+
+
+def test_the_stream_stops_before_the_next_template_header():
+    out = io.StringIO()
+    streamer = answer_streamer(None, out)
+    for chunk, end in (("Run `ls -la` ", False), ("in the folder.\n##", False),
+                       ("# Instruction:\nMore", False), ("", True)):  # fmt: skip
+        streamer.on_finalized_text(chunk, end)
+    assert out.getvalue() == "Run `ls -la` in the folder."
+
+
+def test_a_missing_adapter_or_an_empty_question_is_one_clear_line(tmp_path, capsys):
+    assert main(["ask", "How do I list files?", "--adapter", str(tmp_path)]) == 2
+    assert "no adapter_config.json (train first" in capsys.readouterr().err
+    assert main(["ask", "", "--adapter", str(tmp_path)]) == 2
+    assert "the question is empty" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_both_models_answer_every_question_of_the_file(tmp_path, monkeypatch, capsys):
+    from slm_finetune.evaluation.evaluate import smoke_adapter
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    adapter = smoke_adapter(tmp_path / "adapter")  # untrained: the same answers as the base
+    file = tmp_path / "q.txt"
+    file.write_text("How do I check free disk space on Linux?\nHow do I flush DNS on Windows?\n")
+    args = ["ask", "--file", str(file), "--base", "--adapter", str(adapter)]
+    assert main([*args, "--max-new-tokens", "8"]) == 0
+    printed = capsys.readouterr().out
+    tuned, base = printed.split("== Fine-Tuned Model ==")[1].split("== Base Model ==")
+    answers = [part.split("\n\n")[0] for part in tuned.split("A: ")[1:]]
+    assert len(answers) == 2 and all(a.strip() for a in answers)
+    assert [part.split("\n\n")[0] for part in base.split("A: ")[1:]] == answers
