@@ -121,7 +121,20 @@ def card_context(outputs: Path, adapter: Path, data: Path) -> dict[str, Any]:
         "sources": source_rows(facts["sources"]),
         "rules": preprocessing_rules(),
         "training_date": train.get("finished_utc") or train.get("created_utc"),
+        "index_metrics": index_metrics(evaluation["table"]),
     }
+
+
+def index_metrics(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fine-tuned model's results for the card's ``model-index`` (metric key, label, value)."""
+    from slm_finetune.evaluation.evaluate import TABLE
+
+    keys = {label: key for label, key, _ in TABLE}
+    return [
+        {"key": keys[row["metric"]], "label": row["metric"], "value": row["finetuned"]}
+        for row in table
+        if row["metric"] in keys and row["finetuned"] is not None
+    ]
 
 
 def fmt(value: float | None, digits: int = 4) -> str:
@@ -129,12 +142,13 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 
 def improvement(row: dict[str, Any]) -> str:
-    """``+12.3%`` (for perplexity: the relative decrease, lower is better)."""
+    """``+12.3%`` for higher-is-better metrics; ``37.5% lower`` (or higher) for perplexity."""
     value = row["improvement_pct"]
     if value is None:
         return "n/a"
-    suffix = " (decrease)" if not row["higher_is_better"] else ""
-    return f"{value:+.1f}%{suffix}"
+    if row["higher_is_better"]:
+        return f"{value:+.1f}%"
+    return f"{abs(value):.1f}% {'lower' if value >= 0 else 'higher'}"
 
 
 def precision_name(name: str, inference: bool = False) -> str:

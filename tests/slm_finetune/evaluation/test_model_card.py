@@ -125,8 +125,14 @@ def test_table_values_equal_the_saved_results(saved):
         base, tuned, change = [cell.strip() for cell in line.split("|")[:3]]
         row = rows[metric]
         assert base == f"{row['base']:.4f}" and tuned == f"{row['finetuned']:.4f}"
-        assert change.startswith(f"{row['improvement_pct']:+.1f}%")
-    assert "+60.5% (decrease)" in card  # perplexity 31.2345 -> 12.3456 is a decrease
+        if row["higher_is_better"]:
+            assert change == f"{row['improvement_pct']:+.1f}%"
+        else:
+            assert change == f"{row['improvement_pct']:.1f}% lower"
+    assert "| 60.5% lower |" in card  # perplexity 31.2345 -> 12.3456 is a decrease
+    front = card.split("---")[1]
+    assert "license: mit" in front and "model-index:" in front
+    assert "type: rougeL\n            name: ROUGE-L\n            value: 0.2866" in front
     assert "fine-tuned 0.2611 to 0.3120" in card
 
 
