@@ -216,8 +216,28 @@ def save_adapter(peft_model: Any, tokenizer: Any, folder: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     peft_model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    write_adapter_readme(tmp)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
+
+
+def write_adapter_readme(folder: Path) -> Path:
+    """Replace PEFT's placeholder ``README.md`` with a short card pointing to MODEL_CARD.md."""
+    from slm_finetune.training.model import HUB_ID
+
+    text = (
+        f"---\nbase_model: {HUB_ID}\nlibrary_name: peft\nlicense: mit\n"
+        "pipeline_tag: text-generation\ntags:\n  - lora\n  - it-support\n---\n\n"
+        f"# LoRA adapter: {HUB_ID} for IT-support Q&A\n\n"
+        f"LoRA weights (PEFT) for [{HUB_ID}](https://huggingface.co/{HUB_ID}), fine-tuned on "
+        "the IT-support dataset of this repository (`data/`). The model card (training data "
+        "and procedure, evaluation results, limitations, usage) is `MODEL_CARD.md` at the "
+        "repository root, written by `python -m slm_finetune model-card`.\n\n"
+        'Try it: `python -m slm_finetune ask "How do I flush the DNS cache on Windows?"`.\n'
+    )
+    path = Path(folder) / "README.md"
+    write_text_atomic(path, text)
+    return path
 
 
 def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> dict[str, str]:

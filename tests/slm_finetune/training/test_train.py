@@ -91,6 +91,8 @@ def test_smoke_training_writes_everything_and_resume_continues(smoke_config, cap
         assert (out / "lora_adapter" / name).is_file()
     adapter_config = json.loads((out / "lora_adapter" / "adapter_config.json").read_text())
     assert adapter_config["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    card = (out / "lora_adapter" / "README.md").read_text()
+    assert "MODEL_CARD.md" in card and "More Information Needed" not in card
     assert (out / "loss_curves.png").stat().st_size > 0
     checkpoints = out / "checkpoints"
     assert (checkpoints / "checkpoint-2").is_dir() and (checkpoints / "checkpoint-4").is_dir()
