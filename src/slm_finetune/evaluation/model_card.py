@@ -122,7 +122,15 @@ def card_context(outputs: Path, adapter: Path, data: Path) -> dict[str, Any]:
         "rules": preprocessing_rules(),
         "training_date": train.get("finished_utc") or train.get("created_utc"),
         "index_metrics": index_metrics(evaluation["table"]),
+        "key_fact_counts": pass_counts(evaluation),
     }
+
+
+def pass_counts(evaluation: dict[str, Any]) -> dict[str, int]:
+    """Key-fact accuracy as counts: examples passing, of the examples that have key facts."""
+    n = evaluation["key_facts"]["examples_with_facts"]
+    row = next(r for r in evaluation["table"] if r["metric"] == "Key-fact accuracy")
+    return {"of": n, "base": round(row["base"] * n), "finetuned": round(row["finetuned"] * n)}
 
 
 def index_metrics(table: list[dict[str, Any]]) -> list[dict[str, Any]]:

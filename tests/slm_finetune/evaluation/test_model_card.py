@@ -44,7 +44,7 @@ def saved(tmp_path):
         "rougeL_ci95": {"base": [0.1213, 0.1544], "finetuned": [0.2611, 0.3120],
                         "difference": [0.1198, 0.1789]},
         "generation": {"max_new_tokens": 200, "repetition_penalty": 1.1, "batch_size": 8},
-        "key_facts": {"accuracy_threshold": 0.5},
+        "key_facts": {"accuracy_threshold": 0.5, "examples_with_facts": 45},
         "timings": {"wall_time_s": 487.3},
         "hardware": {"cpu": "Test CPU 9000", "cores_available": 2, "torch_threads": 1,
                      "gpu": None},
@@ -130,6 +130,7 @@ def test_table_values_equal_the_saved_results(saved):
         else:
             assert change == f"{row['improvement_pct']:.1f}% lower"
     assert "| 60.5% lower |" in card  # perplexity 31.2345 -> 12.3456 is a decrease
+    assert "13 of the 45 test examples that have key facts" in card and ", 5 from the base" in card
     front = card.split("---")[1]
     assert "license: mit" in front and "model-index:" in front
     assert "type: rougeL\n            name: ROUGE-L\n            value: 0.2866" in front
