@@ -71,12 +71,11 @@ none
 ## Time Spent
 1 h
 """
-BENCHMARK = """video,stage,optimization,stride,fps,reference_events,missed_events_%,\
-reference_candidates,missed_candidates_%,detection_recall_%
-clip.mp4,end-to-end,"PyTorch 640x640, stride 1, sequential",1,5.0,2,0.0,4,0.0,100.0
-clip.mp4,end-to-end,"PyTorch 640x640, stride 2, sequential",2,9.5,2,,4,25.0,95.0
-clip.mp4,end-to-end,"ONNX Runtime 320 rect, stride 2, threaded",2,42.0,2,50.0,4,25.0,90.0
-clip.mp4,encode only,annotated video encoding,,80.0,,,,,
+BENCHMARK = """optimization,backend,imgsz,rect,stride,pipelined,tracker,fps,\
+detection_agreement_%,found,false_alarms_per_min,missed_events_%
+"PyTorch 640x640, stride 2, sequential",torch,640,False,2,False,centroid,9.5,100.0,a@1,2.0,50.0
+"ONNX Runtime 640x640, stride 2, pipelined",onnx,640,False,2,True,centroid,24.0,100.0,a@1,2.0,50.0
+"ONNX Runtime 320 rect, stride 2, pipelined",onnx,320,True,2,True,centroid,42.0,40.0,,3.0,100.0
 """
 EXAMPLE = {"instruction": "q", "input": "", "output": "a"}
 NOTEBOOK = {"cells": [{"cell_type": "code", "source": ["import os\n", "print(1)"],

@@ -22,8 +22,12 @@ BACKENDS = ("torch", "onnx", "onnx-int8")  # detector backends (near_miss.detect
 class PipelineConfig:
     """Every setting of ``python -m near_miss run``.
 
+    The detector defaults (ONNX Runtime at 640x640, stride 2, pipelined, centroid tracker) are
+    the benchmark's pick (``python -m near_miss bench``, ``outputs/benchmark.csv``): the
+    fastest configuration that finds every labelled incident the spec's settings find with no
+    more false alarms; ``PRESETS["spec"]`` (``--preset spec``) are the spec's own.
     ``event_active_s``: how long a logged near miss stays "active" in the annotated video
-    (its objects drawn red and its risk level shown), counted from the frame it was logged.
+    after its peak (its objects drawn red and its risk level shown).
     """
 
     video: str | None = None  # path or URL; None = the spec's YouTube video, else offline sample
@@ -31,8 +35,9 @@ class PipelineConfig:
     data_dir: str = "data"
     detector: str = "auto"  # "auto" | "yolov8n" | "yolov5n" | a path to weights
     imgsz: int = 640
-    backend: str = "torch"  # "torch" | "onnx" (onnxruntime, near_miss.detection.onnx_backend)
+    backend: str = "onnx"  # "torch" | "onnx" (onnxruntime) | "onnx-int8" (see detection)
     rect: bool = False  # letterbox to the frame's aspect ratio (multiple of 32), not a square
+    calibration_video: str | None = None  # onnx-int8: calibrate on it (default: the video)
     conf: float = 0.4
     stride: int = 2
     max_frames: int | None = None  # first N source frames (N / stride detected); None = all
@@ -134,9 +139,31 @@ def _check_types(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> PipelineConfig:
-    """Defaults, then the TOML/YAML file at ``path`` (if given), then non-None ``overrides``."""
-    config = PipelineConfig()
+# The spec's literal settings (Tasks 1.2-1.3): PyTorch at 640x640, every other frame, the
+# detect-then-track loop without threads. ``run --preset spec`` selects them.
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "spec": {"backend": "torch", "imgsz": 640, "rect": False, "stride": 2, "pipelined": False,
+             "tracker": "centroid"},
+}
+
+
+def describe(config: PipelineConfig) -> str:
+    """One line naming the detector settings a run uses."""
+    backend = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime INT8"}
+    size = f"{config.imgsz} rect" if config.rect else f"{config.imgsz}x{config.imgsz}"
+    mode = "pipelined" if config.pipelined else "sequential"
+    return (f"{backend.get(config.backend, config.backend)} {size}, stride {config.stride}, "
+            f"{mode}, {config.tracker} tracker")
+
+
+def load_config(path: str | Path | None = None, preset: str = "default",
+                **overrides: Any) -> PipelineConfig:
+    """Defaults, then the ``preset`` (``PRESETS``), then the TOML/YAML file at ``path`` (if
+    given), then non-None ``overrides``."""
+    if preset not in PRESETS:
+        raise UserError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    config = PipelineConfig(**PRESETS[preset])
     origin = "configuration"
     if path is not None:
         path = Path(path)

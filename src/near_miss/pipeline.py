@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from near_miss.config import BACKENDS, TRACKERS, PipelineConfig, load_config
+from near_miss.config import BACKENDS, PRESETS, TRACKERS, PipelineConfig, describe, load_config
 from near_miss.outputs.tables import TRACK_COLUMNS
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
@@ -55,12 +55,17 @@ class RunResult:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """The settings shared by ``run`` and ``evaluate`` (detector, tracker, engine)."""
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="default",
+                        help="default: the benchmark's recommended configuration; spec: the "
+                        "spec's literal settings (PyTorch, 640x640, stride 2, sequential)")
     parser.add_argument("--config", help="TOML or YAML file of settings (see near_miss.config)")
     parser.add_argument("--tracker", choices=TRACKERS, help="tracker (default: centroid)")
     parser.add_argument("--stride", type=int, help="detect every N-th frame (default: 2)")
     parser.add_argument("--detector", help="auto (default), yolov8n, yolov5n or a weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")
-    parser.add_argument("--backend", choices=BACKENDS, help="torch (default) or onnx (onnxruntime)")
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="detector backend: torch, onnx (onnxruntime) or onnx-int8 "
+                        "(quantized, calibrated on the video)")
     parser.add_argument("--rect", action="store_const", const=True,
                         help="letterbox to the frame's aspect ratio, not a square (faster)")
     parser.add_argument("--conf", type=float, help="detection confidence threshold (default: 0.4)")
@@ -83,7 +88,7 @@ RUN_OPTION_KEYS = ("tracker", "stride", "detector", "imgsz", "backend", "rect", 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--video", help="video path or URL (default: the spec's YouTube video, "
-                        "else the offline sample)")
+                        "else its offline copy)")
     parser.add_argument("--out", help="output folder (default: outputs)")
     parser.add_argument("--max-frames", type=int, help="analyse only the first N source frames")
     add_run_options(parser)
@@ -98,7 +103,7 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     """Defaults < --config file < explicit flags (< ``extra``)."""
     keys = ("video", "out", "max_frames", "render_video", *RUN_OPTION_KEYS)
     values = {k: getattr(args, k, None) for k in keys}
-    return load_config(args.config, **{**values, **extra})
+    return load_config(args.config, getattr(args, "preset", "default"), **{**values, **extra})
 
 
 def main(args: argparse.Namespace) -> int:
@@ -140,7 +145,8 @@ def _stages(config: PipelineConfig, fps: float, model=None, video: Path | None =
 
     if model is None:
         model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
-                              backend=config.backend)
+                              backend=config.backend,
+                              calibration_video=config.calibration_video or video)
     tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config),
                            **config.tracker_options)
     try:
@@ -201,6 +207,7 @@ def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | Non
     source = resolve_video(config.video, data_dir=config.data_dir)
     meta = video_metadata(source.path)
     print(f"video: {meta.summary()}")
+    print(f"configuration: {describe(config)}")
     model, tracker, engine = _stages(config, meta.fps, model, source.path)
     end = meta.frames if config.max_frames is None else min(meta.frames, config.max_frames)
     renderer = None if render_to is None else LiveRenderer(
@@ -298,10 +305,13 @@ def load_tables(out: str | Path) -> Analysis:
 
 def _thumbnails(video: Path, analysis: Analysis) -> dict[int, str]:
     from near_miss.ingest import read_frame
-    from near_miss.outputs.render import event_thumbnail
+    from near_miss.outputs.render import event_thumbnail, label_classes, label_window
     from near_miss.outputs.report import jpeg_uri, top_events
 
-    tracks = analysis.tracks
+    s = analysis.summary
+    stride = s.config["stride"]
+    tracks = analysis.tracks.assign(label=label_classes(
+        analysis.tracks, stride, label_window(s.video["fps"], stride)))  # as the video draws
     thumbs = {}
     for idx, ev in top_events(analysis.events).iterrows():
         frame = read_frame(video, int(ev["frame_index"]))

@@ -91,12 +91,13 @@ def near_miss_bullets(root: Path) -> list[str]:
     bullets.append(_events_bullet(f))
     if f.bench:
         b = f.bench
-        default = f" (spec default PyTorch 640, stride 2: {b.default_fps:.1f} fps)" if (
+        default = f" (the spec's PyTorch 640x640, stride 2: {b.default_fps:.1f} fps)" if (
             b.default_fps is not None) else ""
         bullets.append(
-            f"CPU benchmark (`outputs/benchmark.csv`): recommended {b.recommended}, {b.fps:.1f} "
-            f"fps with {b.missed_pct:.1f}% missed events and {b.recall_pct:.1f}% detection "
-            f"recall on its worst video{default}; rule: {b.why}."
+            f"CPU benchmark (`outputs/benchmark.csv`): default {b.recommended}, {b.fps:.1f} "
+            f"source fps for the whole run with the annotated video{default}, "
+            f"{b.missed_pct:.0f}% of the labelled incidents missed, {b.recall_pct:.1f}% "
+            f"detection agreement with PyTorch 640; rule: {b.why}."
         )
     else:
         bullets.append(f"CPU benchmark: {NOT_YET} (`{artifacts.NM_BENCH}`).")

@@ -10,7 +10,7 @@ import pytest
 
 from near_miss import pipeline
 from near_miss.cli import main as cli_main
-from near_miss.config import PipelineConfig, load_config
+from near_miss.config import PipelineConfig, describe, load_config
 from near_miss.ingest import offline_video, video_metadata
 from near_miss.outputs.report import SPEC_COLUMNS
 from near_miss_artifacts import chromium, probe_report
@@ -27,11 +27,22 @@ def _args(*argv: str):
     return parser.parse_args(list(argv))
 
 
-def test_defaults_match_the_spec():
+def test_defaults_are_the_benchmark_pick_with_the_spec_thresholds():
     c = PipelineConfig()
+    assert (c.backend, c.imgsz, c.rect, c.pipelined) == ("onnx", 640, False, True)
     assert (c.stride, c.imgsz, c.conf, c.tracker, c.filters) == (2, 640, 0.4, "centroid", True)
     assert (c.proximity_threshold, c.ttc_threshold, c.debounce_frames) == (100.0, 2.0, 30)
     assert c.out == "outputs"
+
+
+def test_the_spec_preset_gives_the_spec_literal_settings_and_flags_still_win():
+    spec = pipeline.config_from_args(_args("--preset", "spec"))
+    assert (spec.backend, spec.imgsz, spec.rect, spec.stride, spec.pipelined) == (
+        "torch", 640, False, 2, False)
+    assert describe(spec) == "PyTorch 640x640, stride 2, sequential, centroid tracker"
+    assert pipeline.config_from_args(_args("--preset", "spec", "--stride", "3")).stride == 3
+    with pytest.raises(UserError, match="preset must be one of"):
+        load_config(None, "fastest")
 
 
 def test_toml_then_flags_override(tmp_path):

@@ -27,7 +27,8 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "yolov5n (AGPL-3.0) (offline stand-in for YOLOv8n)" in text
     assert "2 near-miss events" in text and "High 1, Medium 0, Low 1" in text
     assert "TTC 0.80 s, risk score 0.71 (High)" in text
-    assert "recommended ONNX Runtime 320 rect, stride 2, threaded, 42.0 fps" in text
+    assert "default ONNX Runtime 640x640, stride 2, pipelined, 24.0 source fps" in text
+    assert "spec's PyTorch 640x640, stride 2: 9.5 fps" in text and "50% of the labelled" in text
     assert "4 / 2 / 3 IT-support examples" in text
     assert "offline Q4_1 GGUF copy" in text and "2.500 (base) -> 1.250" in text
     assert "on 2 CPU threads in bf16 autocast;" in text

@@ -1,131 +1,144 @@
-"""The ``bench`` command (spec Task 1.7): speed and quality of each CPU optimization.
+"""The ``bench`` command (spec Task 1.7): speed and quality of each CPU configuration.
 
-Every configuration (backend x input size x letterbox x stride x threading) runs the real
-pipeline on the same video: decode -> detect -> track -> near-miss logic with the default
-settings of ``PipelineConfig`` (``near_miss.bench.threaded.analyse_video``). Measured per row:
+A configuration is a backend (PyTorch, ONNX Runtime, ONNX Runtime INT8), an input size and
+letterbox (square or the frame's aspect, "rect"), a stride, sequential or pipelined, and a
+tracker. For each one:
 
-* ``fps``: source frames per wall-clock second, end to end (frames skipped by the stride
-  count, as they are covered); annotated-video encoding is excluded and measured on its own
-  row (``stage = "encode only"``);
-* ``missed_events_%``: reference events not found (``near_miss.bench.metrics``), the
-  reference being PyTorch, 640x640, stride 1, sequential; ``missed_candidates_%``: the same
-  for the near-miss candidates, i.e. every filter of Task 1.6 off (the filters count
-  processed frames, so their effect changes with the stride; the candidates' criteria are in
-  pixels and seconds and do not);
-* ``detection_recall_%``: share of the reference's detections still found (IoU >= 0.5);
-* ``projected_3min_s``: the time a 3-minute 30 fps video (5400 frames) would take.
+* **speed**, on the benchmark video (the spec's by default): source frames per second end to
+  end without the annotated video (decode to events) and with it (decode to events plus the
+  drawn H.264 video), each the real ``run`` code (``pipeline.analyse``) with the model loaded
+  and warmed up beforehand; ms per detected frame;
+* **detection agreement** with PyTorch 640x640 on the same video: the share of its boxes
+  (confidence >= 0.4) that the configuration also finds (same class, IoU >= 0.5);
+* **quality on labelled clips** (``--labels``): labelled incidents found and false alarms per
+  minute of normal traffic, through the evaluate command (cached detections per clip and
+  model, so each model pays its detector once); the spec's ``missed_events_%`` column is the
+  share of labelled incidents missed.
 
-Results are cached per configuration in ``<out>/benchmark_cache/<video>-<sha256>/``, keyed by
-the configuration, the pipeline settings, the model and the number of frames, so re-running
-(e.g. the notebook) only measures what is new; ``--no-cache`` measures everything again.
+``recommend`` picks the default of ``run``: the fastest configuration (with the video) that
+finds every labelled incident the spec's configuration finds, with no more false alarms.
+Results: ``<out>/benchmark.csv``, ``benchmark.png`` and ``benchmark.json`` (the time the
+benchmark took and the recommendation).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import contextlib
+import io
 import json
 import math
+import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
-from near_miss.bench.metrics import MAX_MISSED_PCT, TARGET_FPS
 from tatweer_common.io import atomic_path, write_text_atomic
 
-CACHE_VERSION = 1
-PROJECTION_FRAMES = 3 * 60 * 30  # a 3-minute video at 30 fps
-MIN_RECALL_PCT = 90.0
+LABELS = "video/incidents/labels.csv"  # under the offline assets, when present
+AGREEMENT_CONF = 0.4  # the spec's detection threshold
 
 
 @dataclass(frozen=True)
 class BenchConfig:
-    backend: str  # "torch" | "onnx"
+    backend: str  # "torch" | "onnx" | "onnx-int8"
     imgsz: int
     rect: bool  # letterbox to the frame's aspect ratio instead of a square
     stride: int
-    threaded: bool
-
-    @property
-    def key(self) -> str:
-        mode = "thr" if self.threaded else "seq"
-        return f"{self.backend}-{self.imgsz}{'rect' if self.rect else 'sq'}-s{self.stride}-{mode}"
+    pipelined: bool
+    tracker: str = "centroid"
 
     @property
     def label(self) -> str:
-        backend = "PyTorch" if self.backend == "torch" else "ONNX Runtime"
+        backend = {"torch": "PyTorch", "onnx": "ONNX Runtime",
+                   "onnx-int8": "ONNX Runtime INT8"}[self.backend]
         size = f"{self.imgsz} rect" if self.rect else f"{self.imgsz}x{self.imgsz}"
-        mode = "threaded" if self.threaded else "sequential"
-        return f"{backend} {size}, stride {self.stride}, {mode}"
+        mode = "pipelined" if self.pipelined else "sequential"
+        tracker = "" if self.tracker == "centroid" else f", {self.tracker}"
+        return f"{backend} {size}, stride {self.stride}, {mode}{tracker}"
+
+    def overrides(self) -> dict:
+        return {"backend": self.backend, "imgsz": self.imgsz, "rect": self.rect,
+                "stride": self.stride, "pipelined": self.pipelined, "tracker": self.tracker}
 
 
-REFERENCE = BenchConfig("torch", 640, False, 1, False)
-SPEC_DEFAULT = BenchConfig("torch", 640, False, 2, False)
+SPEC_DEFAULT = BenchConfig("torch", 640, False, 2, False)  # the spec's literal settings
+REFERENCE_MODEL = ("torch", 640, False)  # detection agreement is measured against it
+
+
+def _grid() -> list[BenchConfig]:
+    """One factor at a time around ONNX 640 rect, stride 2, pipelined."""
+    base = BenchConfig("onnx", 640, True, 2, True)
+    out = [SPEC_DEFAULT, replace(SPEC_DEFAULT, pipelined=True), replace(base, rect=False), base]
+    out += [replace(base, imgsz=s) for s in (416, 320)]
+    out += [replace(base, stride=s) for s in (1, 3, 4)]
+    out += [replace(base, backend="onnx-int8", stride=s) for s in (2, 1, 3)]
+    out += [replace(base, pipelined=False)]
+    out += [replace(base, tracker=t) for t in ("sort", "bytetrack")]
+    return out
 
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """Which configurations to run: the ONNX threaded grid plus the baselines."""
+    configs: tuple[BenchConfig, ...]
+    max_frames: int | None = None  # speed runs on the first N frames only
 
-    resolutions: tuple[int, ...] = (320, 416, 640)
-    strides: tuple[int, ...] = (1, 2, 3, 4)
-    letterboxes: tuple[bool, ...] = (False, True)  # square, rect
-    max_frames: int | None = None
-    spec_default: bool = True  # also PyTorch 640 at stride 2
+    @classmethod
+    def full(cls) -> BenchSettings:
+        return cls(tuple(_grid()))
 
     @classmethod
     def quick(cls) -> BenchSettings:
-        return cls(resolutions=(320, 640), letterboxes=(True,), max_frames=150)
+        base = BenchConfig("onnx", 640, True, 2, True)
+        return cls((SPEC_DEFAULT, base, replace(base, backend="onnx-int8"),
+                    replace(base, imgsz=320)), max_frames=150)
 
     @classmethod
     def smoke(cls) -> BenchSettings:
-        return cls(resolutions=(320,), strides=(1, 2), letterboxes=(True,), max_frames=12,
-                   spec_default=False)
-
-    def configs(self) -> list[BenchConfig]:
-        """Reference first, then the baselines, then the grid (no duplicates).
-
-        Sequential runs: ONNX at the reference's size and stride (ONNX alone vs PyTorch), and
-        the smallest input at every stride, where decoding weighs most (threading's gain)."""
-        top, small = max(self.resolutions), min(self.resolutions)
-        out = [REFERENCE] + ([SPEC_DEFAULT] if self.spec_default else [])
-        out += [BenchConfig("onnx", top, self.letterboxes[0], 1, False)]
-        out += [BenchConfig("onnx", size, rect, stride, True) for rect in self.letterboxes
-                for size in self.resolutions for stride in self.strides]
-        out += [BenchConfig("onnx", small, self.letterboxes[-1], stride, False)
-                for stride in self.strides]
-        return list(dict.fromkeys(out))
+        base = BenchConfig("onnx", 320, True, 2, True)
+        return cls((replace(SPEC_DEFAULT, imgsz=320), base), max_frames=12)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--video", action="append", help="video path or URL; repeat for "
-                        "several (default: the spec's YouTube video, else the offline sample)")
+    parser.add_argument("--video", help="speed video, path or URL (default: the spec's "
+                        "YouTube video, else its offline copy)")
+    parser.add_argument("--labels", help=f"labelled clips for the quality columns (default: "
+                        f"<assets>/{LABELS} when present; 'none' to skip)")
     parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     parser.add_argument("--quick", action="store_true",
-                        help="fewer configurations on the first 150 frames")
-    parser.add_argument("--max-frames", type=int, help="benchmark only the first N frames")
-    parser.add_argument("--threads", type=int, help="inference threads (default: half the cores)")
-    parser.add_argument("--no-cache", dest="cache", action="store_false",
-                        help="measure every configuration again")
+                        help="4 configurations, speed on the first 150 frames")
 
 
 def main(args: argparse.Namespace) -> int:
     from near_miss.ingest import resolve_video
-    from tatweer_common.errors import UserError
     from tatweer_common.paths import is_smoke
 
-    settings = BenchSettings.smoke() if is_smoke() else (
-        BenchSettings.quick() if args.quick else BenchSettings())
-    if args.max_frames is not None:
-        if args.max_frames < 1:
-            raise UserError(f"--max-frames must be >= 1, got {args.max_frames}")
-        settings = BenchSettings(**{**asdict(settings), "max_frames": args.max_frames})
-    videos = [resolve_video(v).path for v in (args.video or [None])]
-    result = run_benchmark(videos, settings, args.out, threads=args.threads, cache=args.cache)
+    settings = (BenchSettings.smoke() if is_smoke() else
+                BenchSettings.quick() if args.quick else BenchSettings.full())
+    video = resolve_video(args.video).path
+    result = run_benchmark(video, settings, args.out, labels_path(args.labels))
     print_results(result)
     return 0
+
+
+def labels_path(given: str | None) -> Path | None:
+    """The labels file to evaluate with: ``given``, else the offline set when present."""
+    from tatweer_common.errors import UserError
+    from tatweer_common.paths import assets_dir
+
+    if given == "none":
+        return None
+    if given:
+        if not Path(given).is_file():
+            raise UserError(f"{given}: labels file not found")
+        return Path(given)
+    default = assets_dir() / LABELS
+    if default.is_file():
+        return default
+    print(f"labelled clips not found ({default}): quality columns left empty")
+    return None
 
 
 @dataclass
@@ -134,259 +147,172 @@ class BenchResult:
     recommendation: dict
     csv: Path
     png: Path
+    seconds: float
 
 
-def run_benchmark(videos: list[str | Path], settings: BenchSettings | None = None,
-                  out: str | Path = "outputs", threads: int | None = None,
-                  cache: bool = True, progress: bool = True) -> BenchResult:
-    """Benchmark every configuration on every video; write benchmark.csv and benchmark.png."""
+def run_benchmark(video: str | Path, settings: BenchSettings, out: str | Path = "outputs",
+                  labels: Path | None = None, progress: bool = True) -> BenchResult:
+    """Measure every configuration; write benchmark.csv and benchmark.png."""
+    from tqdm import tqdm
+
     from near_miss.bench.plot import save_benchmark_figure
 
-    settings, out = settings or BenchSettings(), Path(out)
-    rows = []
-    for video in videos:
-        rows += VideoBench(Path(video), settings, out, threads, cache, progress).rows()
+    started, out = time.perf_counter(), Path(out)
+    bench = VideoBench(Path(video), settings.max_frames, labels)
+    rows = [bench.row(cfg) for cfg in tqdm(settings.configs, desc="bench", unit="config",
+                                           disable=not progress)]
     table = pd.DataFrame(rows)
     csv = out / "benchmark.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(csv) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.2f")
-    png = save_benchmark_figure(table, out / "benchmark.png")
-    return BenchResult(table, recommend(table), csv, png)
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:12]
+        table.to_csv(tmp, index=False, float_format="%.3f")
+    png = save_benchmark_figure(table, out / "benchmark.png", bench.meta.fps)
+    result = BenchResult(table, recommend(table), csv, png, time.perf_counter() - started)
+    summary = {"seconds": result.seconds, "configurations": len(table),
+               "video": bench.video.name, "labels": None if labels is None else labels.name,
+               "recommendation": result.recommendation}
+    write_text_atomic(out / "benchmark.json", json.dumps(summary, indent=2, default=str))
+    return result
 
 
 class VideoBench:
-    """All configurations on one video, with the per-configuration result cache."""
+    """Speed on one video, agreement with the reference model, quality on the labels."""
 
-    def __init__(self, video: Path, settings: BenchSettings, out: Path, threads: int | None,
-                 cache: bool, progress: bool) -> None:
-        from near_miss.config import PipelineConfig
-        from near_miss.detection import load_detector
+    def __init__(self, video: Path, max_frames: int | None, labels: Path | None) -> None:
         from near_miss.ingest import video_metadata
 
-        self.video, self.settings, self.cache, self.progress = video, settings, cache, progress
+        self.video, self.labels = video, labels
         self.meta = video_metadata(video)
-        self.frames = min(self.meta.frames, settings.max_frames or self.meta.frames)
-        self.pipeline = PipelineConfig()
-        self.threads = threads
-        self.torch = load_detector(self.pipeline.detector, imgsz=640, threads=threads)
-        self._onnx: dict[tuple[int, bool], object] = {}
-        fingerprint = json.dumps({
-            "version": CACHE_VERSION, "model": self.torch.name, "threads": threads,
-            "frames": self.frames, "pipeline": {k: v for k, v in self.pipeline.as_dict().items()
-                                                if k not in ("video", "out", "data_dir")}},
-            sort_keys=True)
-        self.settings_hash = hashlib.sha256(fingerprint.encode()).hexdigest()[:8]
-        self.folder = out / "benchmark_cache" / f"{video.stem}-{file_digest(video)}"
+        self.frames = min(self.meta.frames, max_frames or self.meta.frames)
+        self._models: dict[tuple, object] = {}
+        self._quality: dict[tuple, dict] = {}
 
-    def detector(self, cfg: BenchConfig):
-        if cfg.backend == "torch":
-            self.torch.imgsz, self.torch.rect = cfg.imgsz, cfg.rect
-            return self.torch
-        if (cfg.imgsz, cfg.rect) not in self._onnx:
-            from near_miss.detection.onnx_backend import OnnxDetector
+    def model(self, backend: str, imgsz: int, rect: bool):
+        key = (backend, imgsz, rect)
+        if key not in self._models:
+            from near_miss.detection import detect_objects, load_detector
+            from near_miss.ingest import read_frame
 
-            self._onnx[cfg.imgsz, cfg.rect] = OnnxDetector.from_torch(
-                self.torch, self.threads, imgsz=cfg.imgsz, rect=cfg.rect)
-        return self._onnx[cfg.imgsz, cfg.rect]
+            with contextlib.redirect_stdout(io.StringIO()):
+                model = load_detector("auto", imgsz=imgsz, rect=rect, backend=backend,
+                                      calibration_video=self.video)
+                detect_objects(read_frame(self.video, 0), model)  # export, session, warm-up
+            self._models[key] = model
+        return self._models[key]
 
-    def measure(self, cfg: BenchConfig):
-        """The cached ``StreamResult``-like record of ``cfg``, measured when missing."""
-        from near_miss.bench.threaded import analyse_video
-
-        return cached_run(self.folder / f"{cfg.key}-f{self.frames}-{self.settings_hash}",
-                          lambda: analyse_video(
-                              self.video, self.detector(cfg), stride=cfg.stride,
-                              max_frames=self.frames, threaded=cfg.threaded,
-                              config=self.pipeline),
-                          self.cache)
-
-    def rows(self) -> list[dict]:
-        from tqdm import tqdm
-
-        configs = self.settings.configs()
-        results = {}
-        for cfg in tqdm(configs, desc=f"bench {self.video.name}", unit="config",
-                        disable=not self.progress):
-            results[cfg] = self.measure(cfg)
-        reference = results[REFERENCE]
-        self.reference_candidates = self.candidates(REFERENCE, reference)
-        rows = [self.row(cfg, run, reference) for cfg, run in results.items()]
-        return rows + [self.encode_row(reference)]
-
-    def row(self, cfg: BenchConfig, run, reference) -> dict:
-        from near_miss.bench.metrics import detection_recall, match_events
-        from near_miss.detection.onnx_backend import Letterbox
-
-        match = match_events(reference.events, run.events, reference.tracks, run.tracks)
-        raw = match_events(self.reference_candidates, self.candidates(cfg, run),
-                           reference.tracks, run.tracks)
-        shape = Letterbox.plan(self.meta.height, self.meta.width, cfg.imgsz, cfg.rect).input_shape
+    def row(self, cfg: BenchConfig) -> dict:
+        model = self.model(cfg.backend, cfg.imgsz, cfg.rect)
+        plain_s, detect_ms = self.time_run(cfg, model, video=False)
+        video_s, _ = self.time_run(cfg, model, video=True)
+        quality = self.quality(cfg)
         return {
-            "video": self.video.name, "stage": "end-to-end", "optimization": cfg.label,
-            "backend": cfg.backend, "input": f"{shape[1]}x{shape[0]}", "imgsz": cfg.imgsz,
-            "letterbox": "rect" if cfg.rect else "square", "stride": cfg.stride,
-            "threaded": cfg.threaded, "frames": run.frames, "processed": run.processed,
-            "wall_s": run.wall_s, "fps": run.fps, "detect_ms": run.detect_ms,
-            "events": len(run.events), "reference_events": match.reference,
-            "missed_events_%": match.missed_pct,
-            "missed_events_class_time_%": match.missed_class_time_pct,
-            "candidates": raw.candidates, "reference_candidates": raw.reference,
-            "missed_candidates_%": raw.missed_pct,
-            "detection_recall_%": detection_recall(
-                reference.detections, run.detections, range(0, run.frames, cfg.stride)),
-            "projected_3min_s": PROJECTION_FRAMES / run.fps,
+            "optimization": cfg.label, **cfg.overrides(), "model": model.name,
+            "video": self.video.name, "frames": self.frames,
+            "fps": self.frames / video_s, "fps_no_video": self.frames / plain_s,
+            "wall_s": video_s, "wall_no_video_s": plain_s, "detect_ms": detect_ms,
+            "ms_per_source_frame": 1000 * video_s / self.frames,
+            "detection_agreement_%": self.agreement(cfg, model),
+            **quality,
         }
 
-    def candidates(self, cfg: BenchConfig, run) -> pd.DataFrame:
-        """The run's near-miss candidates: its tracks replayed with every filter off."""
-        from near_miss.outputs.review import replay_events
+    def time_run(self, cfg: BenchConfig, model, video: bool) -> tuple[float, float]:
+        """Seconds of one run (decode to events, plus the annotated video when ``video``)
+        and the mean detector ms per processed frame."""
+        from near_miss.config import PipelineConfig
+        from near_miss.outputs.render import render_video
+        from near_miss.pipeline import analyse
 
-        config = self.pipeline.with_overrides(stride=cfg.stride)
-        return replay_events(run.tracks, config, self.meta.fps, run.frames, filters=False)
+        config = PipelineConfig(video=str(self.video), max_frames=self.frames,
+                                render_video=video, **cfg.overrides())
+        model.stats.frame_ms.clear()
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+            target = Path(tmp) / "annotated.mp4"
+            start = time.perf_counter()
+            live = video and cfg.pipelined
+            result = analyse(config, progress=False, render_to=target if live else None,
+                             model=model)
+            if video and not live:
+                render_video(self.video, result.tracks, result.events, target,
+                             fps=self.meta.fps, stride=cfg.stride, end_frame=self.frames,
+                             event_active_s=config.event_active_s, progress=False)
+            seconds = time.perf_counter() - start
+        return seconds, model.stats.mean_ms
 
-    def encode_row(self, reference) -> dict:
-        """Encoding the annotated H.264 video (excluded from every fps above)."""
-        path = self.folder / f"encode-f{self.frames}-{self.settings_hash}.json"
-        if self.cache and path.is_file():
-            seconds = json.loads(path.read_text())["seconds"]
-        else:
-            seconds = time_encoding(self.video, reference, self.meta.fps, self.folder)
-            write_text_atomic(path, json.dumps({"seconds": seconds}))
-        return {"video": self.video.name, "stage": "encode only",
-                "optimization": "annotated video encoding (H.264), not in the fps above",
-                "frames": self.frames, "wall_s": seconds, "fps": self.frames / seconds,
-                "projected_3min_s": PROJECTION_FRAMES * seconds / self.frames}
+    def agreement(self, cfg: BenchConfig, model) -> float:
+        """Detection recall (%) of the reference model's boxes on this config's frames."""
+        from near_miss.bench.metrics import detection_recall
+        from near_miss.detection.cache import detection_table, model_key
 
+        tables = []
+        for m, imgsz, rect in ((self.model(*REFERENCE_MODEL), 640, False),
+                               (model, cfg.imgsz, cfg.rect)):
+            with contextlib.redirect_stdout(io.StringIO()):
+                partial = self.frames if self.frames < self.meta.frames else None
+                table = detection_table(self.video, m, model_key(m, imgsz, rect), False, partial)
+            tables.append(table[table["confidence"] >= AGREEMENT_CONF])
+        return detection_recall(*tables, range(0, self.frames, cfg.stride))
 
-def time_encoding(video: Path, run, fps: float, folder: Path) -> float:
-    """Seconds taken by ``render_video`` to draw and encode ``run``'s tracks and events."""
-    from near_miss.outputs.render import render_video
+    def quality(self, cfg: BenchConfig) -> dict:
+        """Incidents found and false alarms on the labelled clips (memoised per setting)."""
+        if self.labels is None:
+            return {}
+        from near_miss.evaluation.evaluate import evaluate
+        from near_miss.evaluation.scoring import totals
 
-    start = time.perf_counter()
-    render_video(video, run.tracks, run.events, folder / "encode_check.mp4", fps=fps, stride=1,
-                 end_frame=run.frames, progress=False)
-    return time.perf_counter() - start
-
-
-@dataclass
-class CachedRun:
-    """What the benchmark keeps of one ``StreamResult`` (same attribute names)."""
-
-    frames: int
-    processed: int
-    wall_s: float
-    detect_ms: float
-    tracks: pd.DataFrame
-    detections: pd.DataFrame
-    events: pd.DataFrame
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.wall_s if self.wall_s > 0 else math.nan
-
-
-TABLE_FILES = ("tracks", "detections", "events")
-
-
-def cached_run(folder: Path, measure, cache: bool = True) -> CachedRun:
-    """Load the run saved in ``folder``, or call ``measure()`` and save its result there."""
-    timing = folder / "timing.json"
-    if cache and timing.is_file():
-        t = json.loads(timing.read_text())
-        tables = {n: pd.read_csv(folder / f"{n}.csv") for n in TABLE_FILES}
-        return CachedRun(t["frames"], t["processed"], t["wall_s"], t["detect_ms"], **tables)
-    run = measure()
-    for name in TABLE_FILES:
-        with atomic_path(folder / f"{name}.csv") as tmp:
-            getattr(run, name).to_csv(tmp, index=False)
-    write_text_atomic(timing, json.dumps({k: getattr(run, k) for k in
-                                          ("frames", "processed", "wall_s", "detect_ms")}))
-    return CachedRun(run.frames, run.processed, run.wall_s, run.detect_ms,
-                     *(getattr(run, n) for n in TABLE_FILES))
+        key = (cfg.backend, cfg.imgsz, cfg.rect, cfg.stride, cfg.tracker)
+        if key not in self._quality:
+            settings = {k: v for k, v in cfg.overrides().items() if k != "pipelined"}
+            with contextlib.redirect_stdout(io.StringIO()):
+                scores = evaluate(self.labels, **settings)
+            t = totals(scores)
+            found = sorted(f"{s.clip.name}@{w.window.start_s:g}" for s in scores
+                           for w in s.windows if w.found)
+            self._quality[key] = {
+                "incidents": t["incidents"], "incidents_found": t["found"],
+                "incidents_high": t["found_high"],
+                "missed_events_%": 100.0 * (t["incidents"] - t["found"]) / t["incidents"]
+                if t["incidents"] else math.nan,
+                "false_alarms_per_min": t["false_alarms_per_min"],
+                "found": ";".join(found)}
+        return self._quality[key]
 
 
-def _pooled(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per configuration: worst fps and recall over the videos, missed % pooled over them."""
-    runs = runs.assign(
-        miss_ev=runs["reference_events"] * runs["missed_events_%"].fillna(0) / 100,
-        miss_c=runs["reference_candidates"] * runs["missed_candidates_%"].fillna(0) / 100)
-    agg = runs.groupby("optimization", sort=False).agg(
-        stride=("stride", "first"), fps=("fps", "min"), recall=("detection_recall_%", "min"),
-        ref_ev=("reference_events", "sum"), miss_ev=("miss_ev", "sum"),
-        ref_c=("reference_candidates", "sum"), miss_c=("miss_c", "sum"))
-    agg["missed_events"] = (100 * agg["miss_ev"] / agg["ref_ev"]).fillna(0.0)
-    agg["missed_candidates"] = (100 * agg["miss_c"] / agg["ref_c"]).fillna(0.0)
-    return agg.reset_index()
-
-
-def recommend(table: pd.DataFrame, min_fps: float = TARGET_FPS,
-              max_missed: float = MAX_MISSED_PCT, min_recall: float = MIN_RECALL_PCT) -> dict:
-    """The configuration for production.
-
-    Among the configurations that keep >= ``min_recall`` % of the reference detections and
-    reach ``min_fps`` on every video: the smallest stride (skipping frames only ever removes
-    information, whereas the missed-event percentages are noisy: changing the letterbox
-    alone, at stride 1, changes about a third of the candidates), then the best detection
-    recall, then the fewest missed candidates (pooled over the videos), then the fastest.
-    Without one reaching ``min_fps``: the fastest. ``targets_met`` tells whether the pick
-    also misses <= ``max_missed`` % of both events and candidates.
-    """
-    agg = _pooled(table[table["stage"] == "end-to-end"])
-    faithful = agg[agg["recall"] >= min_recall]
-    pool = faithful if len(faithful) else agg
-    fast = pool[pool["fps"] >= min_fps]
-    if len(fast):
-        pick = fast.sort_values(["stride", "recall", "missed_candidates", "fps"],
-                                ascending=[True, False, True, False]).iloc[0]
-        why = (f">= {min_fps:g} fps on every video with >= {min_recall:g}% detection recall; "
-               "the smallest stride, then the best recall, among those")
+def recommend(table: pd.DataFrame) -> dict:
+    """The default of ``run``: the fastest configuration, with the annotated video, among
+    those that find every labelled incident the spec's configuration finds with no more
+    false alarms per minute (without labels: the fastest that keeps >= 95% of the reference
+    detections)."""
+    spec = table[table["optimization"] == SPEC_DEFAULT.label]
+    if "found" in table.columns and len(spec):
+        needed = set(str(spec["found"].iloc[0]).split(";")) - {"", "nan"}
+        limit = float(spec["false_alarms_per_min"].iloc[0])
+        ok = table[table["found"].fillna("").astype(str).map(
+            lambda f: needed <= set(f.split(";"))) & (table["false_alarms_per_min"] <= limit)]
+        why = ("the fastest configuration (with the annotated video) that finds every "
+               "labelled incident the spec's configuration finds, with no more false alarms "
+               "per minute of normal traffic")
     else:
-        pick = pool.sort_values("fps", ascending=False).iloc[0]
-        why = f"no configuration reached {min_fps:g} fps: the fastest"
-    met = pick["fps"] >= min_fps and max(pick["missed_events"],
-                                         pick["missed_candidates"]) <= max_missed
-    runs = table[(table["stage"] == "end-to-end") & (table["optimization"] == pick["optimization"])]
-    return {"optimization": pick["optimization"], "why": why, "targets_met": bool(met),
-            "pooled": {k: float(pick[k]) for k in ("fps", "recall", "missed_events",
-                                                   "missed_candidates")},
-            "per_video": runs[["video", "fps", "missed_events_%", "missed_candidates_%",
-                               "detection_recall_%"]].to_dict("records")}
+        ok = table[table["detection_agreement_%"] >= 95.0]
+        why = "the fastest configuration that keeps >= 95% of PyTorch 640's detections"
+    pick = (ok if len(ok) else table).sort_values("fps", ascending=False).iloc[0]
+    return {"optimization": pick["optimization"], "why": why,
+            "settings": {k: pick[k] for k in ("backend", "imgsz", "rect", "stride",
+                                              "pipelined", "tracker")},
+            "pooled": {"fps": float(pick["fps"]),
+                       "recall": float(pick["detection_agreement_%"]),
+                       "missed_events": float(pick.get("missed_events_%", math.nan))}}
 
 
-COLUMNS = ["optimization", "input", "fps", "events", "missed_events_%",
-           "missed_events_class_time_%", "candidates", "missed_candidates_%",
-           "detection_recall_%", "detect_ms", "projected_3min_s"]
+COLUMNS = ["optimization", "fps", "fps_no_video", "detect_ms", "detection_agreement_%",
+           "incidents_found", "incidents_high", "missed_events_%", "false_alarms_per_min"]
 
 
 def print_results(result: BenchResult) -> None:
-    """The table per video, the spec-default projection and the recommendation."""
+    """The spec's table and the measures behind it, then the recommendation."""
     table = result.table
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        for video, part in table.groupby("video", sort=False):
-            print(f"\n=== {video}")
-            print(part[[c for c in COLUMNS if c in part]].round(1).to_string(index=False))
-            spec = part[part["optimization"] == SPEC_DEFAULT.label]
-            encode = part[part["stage"] == "encode only"]
-            if len(spec) and len(encode):
-                print(f"3-minute 30 fps video at the spec defaults ({SPEC_DEFAULT.label}): "
-                      f"{spec['projected_3min_s'].iloc[0]:.0f} s analysis + "
-                      f"{encode['projected_3min_s'].iloc[0]:.0f} s video encoding")
+    with pd.option_context("display.width", 220, "display.max_columns", 20):
+        print(table[[c for c in COLUMNS if c in table]].round(2).to_string(index=False))
     rec = result.recommendation
-    pooled = rec["pooled"]
     print(f"\nrecommended: {rec['optimization']} ({rec['why']})")
-    for r in rec["per_video"]:
-        print(f"  {r['video']}: {r['fps']:.1f} fps, missed {r['missed_events_%']:.1f}% of events "
-              f"and {r['missed_candidates_%']:.1f}% of candidates, "
-              f"detection recall {r['detection_recall_%']:.1f}%")
-    print(f"  all videos: missed {pooled['missed_events']:.1f}% of events and "
-          f"{pooled['missed_candidates']:.1f}% of candidates; targets (>= {TARGET_FPS:g} fps, "
-          f"<= {MAX_MISSED_PCT:g}% missed) met: {'yes' if rec['targets_met'] else 'no'}")
-    print(f"\nbenchmark table: {result.csv}\nbenchmark plot:  {result.png}")
+    print(f"benchmark: {len(table)} configurations in {result.seconds:.0f} s")
+    print(f"benchmark table: {result.csv}\nbenchmark plot:  {result.png}")

@@ -44,10 +44,12 @@ def cache_path(video: Path, model_key: str) -> Path:
     return cache_dir("detections") / f"{video.stem}-{video_digest(video)}-{model_key}.csv"
 
 
-def detection_table(video: Path, model, model_key: str, progress: bool = True) -> pd.DataFrame:
-    """Every frame's detections (confidence >= ``CONF_FLOOR``), from the cache or computed."""
+def detection_table(video: Path, model, model_key: str, progress: bool = True,
+                    max_frames: int | None = None) -> pd.DataFrame:
+    """Every frame's detections (confidence >= ``CONF_FLOOR``), from the cache or computed.
+    With ``max_frames``, only the first frames, computed and not cached."""
     path = cache_path(video, model_key)
-    if path.is_file():
+    if max_frames is None and path.is_file():
         return pd.read_csv(path)
     from tqdm import tqdm
 
@@ -55,15 +57,16 @@ def detection_table(video: Path, model, model_key: str, progress: bool = True) -
     from near_miss.ingest import iter_frames, video_metadata
 
     rows = []
-    frames = iter_frames(video, stride=1)
-    total = video_metadata(video).frames
+    frames = iter_frames(video, stride=1, max_frames=max_frames)
+    total = max_frames or video_metadata(video).frames
     for index, frame in tqdm(frames, total=total, desc=f"detect {video.name}", unit="frame",
                              disable=not progress):
         for d in detect_objects(frame, model, conf_threshold=CONF_FLOOR):
             rows.append((index, d["class"], d["coco_class"], *d["bbox"], d["confidence"]))
     table = pd.DataFrame(rows, columns=COLUMNS)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False)
+    if max_frames is None:
+        with atomic_path(path) as tmp:
+            table.to_csv(tmp, index=False)
     return table
 
 

@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from near_miss.bench.metrics import tracked_frames
 from near_miss.nearmiss import compare_filters, run_detector
 from near_miss.nearmiss.runner import FilterComparison
 from near_miss.outputs.render import FONT, annotate_frame
+from near_miss.outputs.tables import tracked_frames
 
 
 def _options(config) -> dict:

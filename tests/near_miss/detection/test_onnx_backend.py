@@ -116,8 +116,8 @@ def test_run_command_takes_backend_and_rect():
 
     parser = argparse.ArgumentParser()
     pipeline.add_arguments(parser)
-    config = pipeline.config_from_args(parser.parse_args(["--backend", "onnx", "--rect"]))
-    assert (config.backend, config.rect) == ("onnx", True)
-    assert (load_config().backend, load_config().rect) == ("torch", False)
+    config = pipeline.config_from_args(parser.parse_args(["--backend", "torch", "--rect"]))
+    assert (config.backend, config.rect) == ("torch", True)
+    assert (load_config().backend, load_config().rect) == ("onnx", False)
     with pytest.raises(UserError, match="backend must be one of torch, onnx"):
         load_config(backend="tpu")

@@ -96,7 +96,7 @@ def test_info_on_the_offline_sample(tmp_path: Path, monkeypatch, capsys) -> None
     monkeypatch.setattr(loader, "download_file", offline)
     assert info("--video", str(video), "--max-frames", "6", "--tracker", "sort") == 0
     out = capsys.readouterr().out
-    assert "source: local" in out and "460 frames, 20.00 fps, 1280x720" in out
+    assert "source: local" in out and "458 frames, 20.00 fps, 1280x720" in out
     assert "frames processed: 3 (stride 2" in out
     assert "ms/frame" in out and "detections per class: " in out and "car:" in out
     assert "unique IDs:" in out and "peak active objects:" in out

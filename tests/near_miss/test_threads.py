@@ -1,4 +1,5 @@
-"""Producer-consumer pipeline: order, bounded memory, errors and early shutdown."""
+"""Producer-consumer threads (order, bounded memory, errors, early shutdown) and the
+pipelined run against the sequential one."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import time
 import pandas as pd
 import pytest
 
-from near_miss.bench.threaded import analyse_video
-from near_miss.detection import load_detector, yolov5_weights
-from near_miss.ingest import offline_video
+from near_miss.config import PipelineConfig
+from near_miss.detection import yolov5_weights
+from near_miss.ingest import offline_video, read_frame, video_metadata
+from near_miss.pipeline import run_pipeline
 from near_miss.threads import ThreadedPipeline
 
 
@@ -70,18 +72,22 @@ def test_bad_sizes_are_rejected():
 
 
 @pytest.mark.slow
-def test_threaded_and_sequential_runs_agree(tmp_path, monkeypatch):
+def test_pipelined_and_sequential_runs_give_the_same_tables_and_video(tmp_path, monkeypatch):
     if not (offline_video().is_file() and yolov5_weights().is_file()):
         pytest.skip("offline assets absent")
-    monkeypatch.setenv("TATWEER_CACHE", str(tmp_path))
-    detector = load_detector("yolov5n", imgsz=320, rect=True, backend="onnx")
-    runs = [analyse_video(offline_video(), detector, stride=2, max_frames=16, threaded=t)
-            for t in (False, True)]
-    for run in runs:
-        assert (run.frames, run.processed) == (16, 8)
-        assert run.fps > 0 and run.detect_ms > 0
-        assert run.tracks["frame_index"].is_monotonic_increasing
-        assert set(run.tracks["frame_index"]) <= set(range(0, 16, 2))
-    pd.testing.assert_frame_equal(runs[0].tracks, runs[1].tracks)
-    pd.testing.assert_frame_equal(runs[0].detections, runs[1].detections)
-    assert len(runs[0].detections) > 0
+    monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))
+    runs = []
+    for pipelined in (False, True):
+        config = PipelineConfig(video=str(offline_video()), out=str(tmp_path / str(pipelined)),
+                                backend="onnx", imgsz=320, rect=True, max_frames=24,
+                                pipelined=pipelined)
+        runs.append(run_pipeline(config, progress=False))
+    sequential, pipelined = runs
+    pd.testing.assert_frame_equal(sequential.tracks, pipelined.tracks)
+    pd.testing.assert_frame_equal(sequential.events, pipelined.events)
+    videos = [run.paths["annotated video"] for run in runs]
+    assert [video_metadata(v).frames for v in videos] == [24, 24]
+    for index in (0, 13, 23):
+        a, b = (read_frame(v, index).astype(int) for v in videos)
+        assert abs(a - b).mean() < 1.0, index  # the same drawing, encoded twice
+    assert "detect+track+render" in pipelined.summary.stage_times
