@@ -202,7 +202,6 @@ def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | Non
     """
     from near_miss.ingest import resolve_video, video_metadata
     from near_miss.outputs.live import LiveRenderer
-    from near_miss.tracking import tracking_stats
 
     source = resolve_video(config.video, data_dir=config.data_dir)
     meta = video_metadata(source.path)
@@ -235,20 +234,29 @@ def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | Non
         if renderer is not None:
             renderer.cancel()
         raise
-    stats = tracking_stats(tracker)
     summary = _summary(config, source, meta, end)
+    stats = _record_stages(summary, config, model, tracker, len(rows), per_class, per_coco)
+    if progress:
+        print_summaries(summary, stats)
+    tracks = pd.DataFrame(rows, columns=TRACK_COLUMNS)
+    return Analysis(tracks, engine.events_dataframe(), summary, video)
+
+
+def _record_stages(summary: RunSummary, config: PipelineConfig, model, tracker,
+                   observations: int, per_class: Counter, per_coco: Counter):
+    """Fill the summary's detection and tracking sections; return the tracking statistics."""
+    from near_miss.tracking import tracking_stats
+
+    stats = tracking_stats(tracker)
     summary.detection = {
         "model": f"{model.name} ({model.licence})", "processed_frames": model.stats.frames,
         "avg_ms_per_frame": model.stats.mean_ms, "per_class": dict(per_class),
         "per_coco_class": dict(per_coco)}
     summary.tracking = {
-        "tracker": config.tracker, "observations": len(rows), "unique_ids": stats.unique_ids,
+        "tracker": config.tracker, "observations": observations, "unique_ids": stats.unique_ids,
         "avg_track_length": stats.avg_track_length, "avg_track_span": stats.avg_track_span,
         "peak_active": stats.peak_active, "peak_frame": stats.peak_frame}
-    if progress:
-        print_summaries(summary, stats)
-    tracks = pd.DataFrame(rows, columns=TRACK_COLUMNS)
-    return Analysis(tracks, engine.events_dataframe(), summary, video)
+    return stats
 
 
 def _summary(config: PipelineConfig, source, meta, end: int) -> RunSummary:
