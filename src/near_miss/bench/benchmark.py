@@ -186,6 +186,7 @@ class VideoBench:
         self.frames = min(self.meta.frames, max_frames or self.meta.frames)
         self._models: dict[tuple, object] = {}
         self._quality: dict[tuple, dict] = {}
+        self._tables: dict[str, pd.DataFrame] = {}  # model key -> detections >= 0.4
 
     def model(self, backend: str, imgsz: int, rect: bool):
         key = (backend, imgsz, rect)
@@ -246,10 +247,13 @@ class VideoBench:
         tables = []
         for m, imgsz, rect in ((self.model(*REFERENCE_MODEL), 640, False),
                                (model, cfg.imgsz, cfg.rect)):
-            with contextlib.redirect_stdout(io.StringIO()):
+            key = model_key(m, imgsz, rect)
+            if key not in self._tables:  # configurations share models: detect once each
                 partial = self.frames if self.frames < self.meta.frames else None
-                table = detection_table(self.video, m, model_key(m, imgsz, rect), False, partial)
-            tables.append(table[table["confidence"] >= AGREEMENT_CONF])
+                with contextlib.redirect_stdout(io.StringIO()):
+                    table = detection_table(self.video, m, key, False, partial)
+                self._tables[key] = table[table["confidence"] >= AGREEMENT_CONF]
+            tables.append(self._tables[key])
         return detection_recall(*tables, range(0, self.frames, cfg.stride))
 
     def quality(self, cfg: BenchConfig) -> dict:

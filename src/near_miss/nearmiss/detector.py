@@ -101,6 +101,7 @@ class PairMetrics:
     on_course: bool  # the boxes would touch within 2 x ttc_threshold, or the paths cross
     contact: bool  # boxes overlapping or within jitter of each other (CONTACT_RATIO sizes)
     criteria: tuple[str, ...]  # which of proximity / ttc / closing hold
+    pet: float | None = None  # post-encroachment time, when the collision course needed it
 
 
 class NearMissDetector:
@@ -264,11 +265,11 @@ class NearMissDetector:
         ttc = math.inf
         if proximate and closing > self.min_closing:
             ttc = self._ttc(box_ttc, distance, math.hypot(*offset), closing, contact)
-        on_course = closing > self.min_closing and (
-            box_ttc <= 2.0 * self.ttc_threshold
-            or (closing > self.closing_threshold and distance < 2.0 * self.proximity
-                and self._crossing(oa.object_id, ob.object_id, ma, mb))
-        )
+        pet = None  # computed only where the collision course depends on it
+        on_course = closing > self.min_closing and box_ttc <= 2.0 * self.ttc_threshold
+        if not on_course and closing > self.closing_threshold and distance < 2 * self.proximity:
+            pet = self._pet(oa.object_id, ob.object_id, ma, mb)
+            on_course = not math.isnan(pet) and pet < PET_THRESHOLD_S
         flags = {
             "proximity": proximate,
             "ttc": ttc < self.ttc_threshold,
@@ -276,7 +277,7 @@ class NearMissDetector:
         }
         criteria = tuple(name for name, hit in flags.items() if hit)
         return PairMetrics(distance, centroid_px, overlap, edge_px, scale_px, closing, ttc,
-                           on_course, contact, criteria)
+                           on_course, contact, criteria, pet)
 
     def _ttc(self, box_ttc: float, distance: float, centres: float, closing: float,
              contact: bool) -> float:
@@ -286,11 +287,6 @@ class NearMissDetector:
         if self.ttc_method == "centres":
             return geo.time_to_collision(distance, closing)
         return geo.time_to_collision(centres, closing) if contact else box_ttc
-
-    def _crossing(self, a: int, b: int, ma: Motion, mb: Motion) -> bool:
-        """The two paths cross with a post-encroachment time below ``PET_THRESHOLD_S``."""
-        pet = self._pet(a, b, ma, mb)
-        return not math.isnan(pet) and pet < PET_THRESHOLD_S
 
     def _score(self, m: PairMetrics, collision: bool) -> float:
         score = risk_score(m.distance, m.ttc, m.closing, proximity_threshold=self.proximity,
@@ -338,7 +334,8 @@ class NearMissDetector:
             "edge_distance_px": m.edge_px,
             "cpa_time_sec": cpa_t,
             "cpa_distance": cpa_d,
-            "pet_sec": self._pet(oa.object_id, ob.object_id, ma, mb),
+            "pet_sec": m.pet if m.pet is not None else self._pet(oa.object_id, ob.object_id,
+                                                                 ma, mb),
             "criteria": "+".join(m.criteria),
             "confidence_1": oa.confidence,
             "confidence_2": ob.confidence,
