@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -11,24 +13,51 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def execute_notebook(relpath: str, timeout: int = 900) -> nbformat.NotebookNode:
-    """Run every cell of ``relpath`` (relative to the repo root) with TATWEER_SMOKE=1.
+def execute_notebook(relpath: str, timeout: int = 900, smoke: bool = True) -> nbformat.NotebookNode:
+    """Run every cell of ``relpath`` (relative to the repo root), from the notebook's folder.
 
-    Fails the test (CellExecutionError) when any cell raises. The notebook on disk is
-    not modified; the executed copy is returned for further assertions.
+    ``smoke``: with TATWEER_SMOKE=1 (tiny inputs, into outputs/smoke/); otherwise in full mode
+    on the default inputs, as committed, with the committed files of outputs/ restored
+    afterwards (the run rewrites the deliverables, and its timings differ). Fails the test
+    (CellExecutionError) when any cell raises. The notebook on disk is not modified; the
+    executed copy is returned for further assertions.
     """
     path = ROOT / relpath
     nb = nbformat.read(path, as_version=4)
-    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
-        f"{relpath} is committed with outputs"
-    )
-    os.environ["TATWEER_SMOKE"] = "1"
+    previous = os.environ.get("TATWEER_SMOKE")
+    os.environ["TATWEER_SMOKE"] = "1" if smoke else "0"  # the kernel inherits it
     os.environ.setdefault("MPLBACKEND", "Agg")
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
-    )
-    client.execute()
+    resources = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    try:
+        with contextlib.nullcontext() if smoke else committed_outputs_kept():
+            client.execute()
+    finally:
+        if previous is None:
+            os.environ.pop("TATWEER_SMOKE", None)
+        else:
+            os.environ["TATWEER_SMOKE"] = previous
     return nb
+
+
+@contextlib.contextmanager
+def committed_outputs_kept():
+    """Restore every committed file under outputs/ after the block (contents, not mtimes)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "outputs"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    saved = {
+        name: (ROOT / name).read_bytes()
+        for name in listed.split("\0")
+        if name and (ROOT / name).is_file()
+    }
+    try:
+        yield
+    finally:
+        for name, data in saved.items():
+            target = ROOT / name
+            if not target.is_file() or target.read_bytes() != data:
+                target.write_bytes(data)
 
 
 def code_outputs(nb: nbformat.NotebookNode) -> list:

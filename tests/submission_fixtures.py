@@ -31,6 +31,11 @@ EVENTS = [
     "4,0.667,0,1,pedestrian,vehicle,40.0,0.8,0.71,High,px,10.0,30.0,0.0,180.0,0.7,12.0",
     "8,1.333,0,2,pedestrian,pedestrian,60.0,1.5,0.33,Low,px,10.0,5.0,90.0,-90.0,1.2,25.0",
 ]
+INCIDENTS = """clip,duration_s,events,false_alarms,label,start_s,end_s,found,level,detected_kind
+a.mp4,10.0,1,0,collision,2.0,2.5,True,High,collision
+b.mp4,8.0,0,0,near_miss,3.0,4.0,False,,
+n.mp4,60.0,3,3,none,,,,,
+"""
 TRAIN = {
     "model_source": "SmolLM2-135M-Instruct de-quantized from Q4_1 GGUF",
     "model_source_kind": "gguf", "trainable_params": 4884480, "trainable_percent": 3.5039,
@@ -131,6 +136,7 @@ def make_tree(root: Path, requirements: str = "numpy==1.0\n") -> Path:
     _write(root, "outputs/train_summary.json", TRAIN)
     _write(root, "outputs/evaluation_summary.json", EVALUATION)
     _write(root, "outputs/benchmark.csv", BENCHMARK)
+    _write(root, "outputs/incident_eval.csv", INCIDENTS)
     _write(root, "outputs/baseline_results.csv", "approach,label,rougeL,bleu\n"
            "zero_shot,Zero-shot (base),0.15,0.02\nfine_tuned,Fine-tuned (LoRA),0.3,0.1\n")
     _write(root, "outputs/forgetting_results.json", FORGETTING)

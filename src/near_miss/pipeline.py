@@ -23,6 +23,7 @@ from near_miss.config import BACKENDS, PRESETS, TRACKERS, PipelineConfig, descri
 from near_miss.outputs.tables import TRACK_COLUMNS
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
+from tatweer_common.paths import display_path
 
 if TYPE_CHECKING:  # report imports cv2; the CLI parser must stay quick to build
     from near_miss.outputs.render import RenderResult
@@ -114,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
         result = run_pipeline(config)
     print("\nArtifacts:")
     for name, path in result.paths.items():
-        print(f"  {name:<22} {path}")
+        print(f"  {name:<22} {display_path(path)}")
     return 0
 
 

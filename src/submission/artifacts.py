@@ -15,6 +15,7 @@ from tatweer_common.errors import UserError
 
 NM_RUN = "python -m near_miss run"
 NM_BENCH = "python -m near_miss bench"
+NM_EVAL = "python -m near_miss evaluate --labels LABELS.csv"
 FT_CURATE = "python -m slm_finetune curate"
 FT_TRAIN = "python -m slm_finetune train"
 FT_FIGURES = "python -m slm_finetune figures"  # redrawn from committed results
@@ -68,6 +69,7 @@ OUTPUTS = [
         "timeline.png", "heatmap.png", "frequency.png", "risk_distribution.png")),
     Artifact("outputs/benchmark.csv", NM_BENCH),
     Artifact("outputs/benchmark.png", NM_BENCH),
+    Artifact("outputs/incident_eval.csv", NM_EVAL),
     Artifact("outputs/lora_adapter/", FT_TRAIN),
     Artifact("outputs/loss_curves.png", FT_FIGURES),
     Artifact("outputs/train_summary.json", FT_TRAIN),
@@ -76,6 +78,7 @@ OUTPUTS = [
     Artifact("outputs/error_analysis.png", FT_FIGURES),
     Artifact("outputs/forgetting_results.json", FT_FORGET),
     Artifact("outputs/baseline_results.csv", FT_BASELINES),
+    Artifact("outputs/baseline_outputs.csv", FT_BASELINES),
     Artifact("outputs/baseline_comparison.png", FT_FIGURES),
     Artifact("MODEL_CARD.md", FT_CARD),
     Artifact("demo_video.mp4", DEMO),

@@ -88,7 +88,10 @@ def machine_path_problems(root: Path, files: list[Path]) -> list[str]:
 
 
 def notebook_problems(root: Path, notebooks: list[str]) -> list[str]:
-    """Committed notebooks must have no outputs and no absolute paths."""
+    """Committed notebooks must be readable and name no absolute path (see below).
+
+    They are committed executed (a reviewer reads the results without running anything).
+    """
     problems = []
     for rel in notebooks:
         path = root / rel
@@ -99,12 +102,40 @@ def notebook_problems(root: Path, notebooks: list[str]) -> list[str]:
         except (json.JSONDecodeError, KeyError) as exc:
             problems.append(f"{rel}: not a readable notebook ({exc})")
             continue
-        for n, cell in enumerate(cells, 1):
-            if cell.get("outputs") or cell.get("execution_count") is not None:
-                problems.append(f"{rel}: cell {n} has outputs (clear them before committing)")
-            source = "".join(cell.get("source", []))
-            for match in ABS_PATH.finditer(source):
-                problems.append(f"{rel}: cell {n} has an absolute path near '{match.group()}'")
+        problems += absolute_path_problems(rel, cells, machine_folders(root))
+    return problems
+
+
+def machine_folders(root: Path) -> tuple[str, ...]:
+    """This machine's folders that must not appear in outputs: the checkout, its parent
+    folder and the home folder (each with a trailing slash)."""
+    here = root.resolve()
+    return tuple(dict.fromkeys(f"{str(p).rstrip('/')}/" for p in (here, here.parent, Path.home())
+                               if len(p.parts) > 1))
+
+
+def _output_text(output: dict) -> str:
+    """The text an output shows (streams, tracebacks, text reprs; images are skipped)."""
+    data = output.get("data", {})
+    parts = [output.get("text", ""), *output.get("traceback", [])]
+    parts += [data.get(kind, "") for kind in ("text/plain", "text/html", "text/markdown")]
+    return "".join("".join(p) if isinstance(p, list) else p for p in parts)
+
+
+def absolute_path_problems(rel: str, cells: list, folders: tuple[str, ...]) -> list[str]:
+    """One line per cell whose code names any absolute path, or whose outputs name one of
+    this machine's ``folders``. (Outputs may quote paths legitimately: a generated IT answer
+    says ``C:\\ProgramData`` or ``/opt/...``; a folder of this machine never belongs there.)
+    """
+    problems = []
+    for n, cell in enumerate(cells, 1):
+        match = ABS_PATH.search("".join(cell.get("source", [])))
+        if match:
+            problems.append(f"{rel}: cell {n} code has an absolute path near '{match.group()}'")
+        shown = "".join(_output_text(o) for o in cell.get("outputs", []))
+        hit = next((f for f in folders if f in shown), None)
+        if hit:
+            problems.append(f"{rel}: cell {n} output names the local folder {hit}")
     return problems
 
 

@@ -8,6 +8,8 @@ from tatweer_common.cli import dispatch
 COMMANDS = {
     "check": ("submission.check", "print the tree and verify the submission checklist"),
     "demo": ("submission.demo", "build demo_video.mp4 (<= 3 min) from the saved outputs"),
+    "notebooks": ("submission.notebooks", "refresh the bootstrap cells and execute the notebooks "
+                  "in place (make notebooks)"),
     "results": ("submission.results", "regenerate the README's Results Summary from the outputs"),
 }
 

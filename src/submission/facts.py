@@ -1,8 +1,8 @@
 """The saved results of both challenges, read once for the README and the demo video.
 
 Nothing here computes a result: every number is read from an artifact the packages wrote
-(``outputs/run.json``, ``events.csv``, ``benchmark.csv``, ``train_summary.json``,
-``evaluation_summary.json``) or counted from the committed data splits.
+(``outputs/run.json``, ``events.csv``, ``benchmark.csv``, ``incident_eval.csv``,
+``train_summary.json``, ``evaluation_summary.json``) or counted from the committed data splits.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from submission.artifacts import load_csv, load_json
 
 LEVELS = ("High", "Medium", "Low")
+INCIDENTS = "outputs/incident_eval.csv"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class NearMissFacts:
     run: dict[str, Any]
     events: Any  # DataFrame of outputs/events.csv
     bench: BenchFacts | None
+    incidents: dict[str, Any] | None = None  # totals of outputs/incident_eval.csv
 
     @property
     def video(self) -> dict[str, Any]:
@@ -42,6 +44,13 @@ class NearMissFacts:
     @property
     def offline_video(self) -> bool:
         return self.video.get("origin") == "offline"
+
+    @property
+    def offline_is_spec_video(self) -> bool:
+        """The offline input is the spec's own video (its copy, named by its YouTube id)."""
+        from near_miss.ingest import YOUTUBE_URL
+
+        return self.offline_video and YOUTUBE_URL.rsplit("=", 1)[1] in self.video["path"]
 
     @property
     def detector(self) -> str:
@@ -110,11 +119,20 @@ def _num(value: Any) -> float:
     return 0.0 if math.isnan(value) else value
 
 
+def _incidents(root: Path) -> dict[str, Any] | None:
+    if not (root / INCIDENTS).is_file():
+        return None
+    from near_miss.evaluation.evaluate import table_totals
+
+    return table_totals(load_csv(root, INCIDENTS))
+
+
 def near_miss_facts(root: Path) -> NearMissFacts:
     return NearMissFacts(
         run=load_json(root, "outputs/run.json"),
         events=load_csv(root, "outputs/events.csv"),
         bench=_bench(root),
+        incidents=_incidents(root),
     )
 
 

@@ -74,8 +74,11 @@ def near_miss_bullets(root: Path) -> list[str]:
     f = near_miss_facts(root)
     v, det, trk = f.video, f.run["detection"], f.run["tracking"]
     source = (
+        f"{Path(v['path']).name} ({v.get('origin')})" if not f.offline_video else
+        f"the offline copy of the spec's YouTube video, {Path(v['path']).name} (YouTube was "
+        "unreachable)" if f.offline_is_spec_video else
         f"the offline stand-in clip {Path(v['path']).name} (the spec's YouTube video was "
-        "unreachable)" if f.offline_video else f"{Path(v['path']).name} ({v.get('origin')})"
+        "unreachable)"
     )
     model = f"{det['model']}" + (" (offline stand-in for YOLOv8n)" if f.offline_detector else "")
     classes = ", ".join(f"{n} {c}" for c, n in det["per_class"].items())
@@ -89,6 +92,8 @@ def near_miss_bullets(root: Path) -> list[str]:
         f"up to {trk['peak_active']} objects at once.",
     ]
     bullets.append(_events_bullet(f))
+    if f.incidents:
+        bullets.append(incidents_text(f.incidents) + ".")
     if f.bench:
         b = f.bench
         default = f" (the spec's PyTorch 640x640, stride 2: {b.default_fps:.1f} fps)" if (
@@ -104,19 +109,39 @@ def near_miss_bullets(root: Path) -> list[str]:
     return bullets
 
 
+def incidents_text(t: dict) -> str:
+    """The labelled evaluation's totals in one sentence."""
+    return (
+        f"Labelled real clips (`outputs/incident_eval.csv`, defaults of `run`): "
+        f"{t['found']}/{t['incidents']} incidents found ({t['found_high']} High; collisions "
+        f"High {t['collisions_high']}/{t['collisions']}), {t['normal_false_alarms']} false "
+        f"alarms in {t['normal_minutes']:.1f} min of normal traffic "
+        f"({t['false_alarms_per_min']:.2f}/min)"
+    )
+
+
 def _events_bullet(f: NearMissFacts) -> str:
     levels = ", ".join(f"{k} {n}" for k, n in f.level_counts.items())
     pairs = ", ".join(f"{k} {n}" for k, n in f.pair_counts.items()) or "none"
-    text = f"{len(f.events)} near-miss events after the false-positive filters ({levels}; " \
+    noun = "event" if len(f.events) == 1 else "events"
+    text = f"{len(f.events)} near-miss {noun} after the false-positive filters ({levels}; " \
            f"pairs: {pairs})."
     top = f.top_event()
     if top:
-        text += (
-            f" Highest risk: {top['class_1']} and {top['class_2']} at "
-            f"{top['timestamp_sec']:.1f} s, {top['distance_px']:.0f} px apart, TTC "
-            f"{top['ttc_sec']:.2f} s, risk score {top['risk_score']:.2f} ({top['risk_level']})."
-        )
+        text += f" Highest risk: {top['class_1']} and {top['class_2']} at " \
+                f"{top['timestamp_sec']:.1f} s" + _episode_text(top) + (
+            f", TTC {top['ttc_sec']:.2f} s, risk score {top['risk_score']:.2f} "
+            f"({top['risk_level']}).")
     return text
+
+
+def _episode_text(event: dict) -> str:
+    """The event's episode span and gap: relative to the pair's size when measured so."""
+    span = (f" (episode {event['start_sec']:.1f}-{event['end_sec']:.1f} s)"
+            if "start_sec" in event else "")
+    if event.get("units") == "size":
+        return f"{span}, boxes {event['distance']:.2f} of their size apart"
+    return f"{span}, {event['distance_px']:.0f} px apart"
 
 
 def _metric_text(f: FineTuneFacts, metric: str, label: str = "", digits: int = 3) -> str:
@@ -175,15 +200,21 @@ def _baselines_bullet(root: Path) -> list[str]:
 
 
 def _forgetting_text(root: Path) -> str:
-    """One sentence on catastrophic forgetting (Task 2.7), when it was run."""
+    """One sentence on catastrophic forgetting (Task 2.7), when it was run: the manual
+    verdicts when every answer has one, else the automatic rules (and it says which)."""
+    from slm_finetune.bonus import forgetting_review as fr
+
     path = "outputs/forgetting_results.json"
-    rows = artifacts.load_json(root, path).get("table") if (root / path).is_file() else None
-    if not rows:
+    summary = artifacts.load_json(root, path) if (root / path).is_file() else None
+    if not summary or not summary.get("table"):
         return ""
+    reviewed = fr.apply(summary, fr.load_review(root / fr.REVIEW_FILE))
+    rows = fr.reviewed_table(summary, reviewed) if reviewed.complete else summary["table"]
+    how = "read and scored by hand" if reviewed.complete else "scored by automatic rules"
     prompts = next(r for r in rows if r["Test Category"].startswith("All "))
     fluency = next(r for r in rows if "perplexity" in r["Test Category"])
     count = "".join(ch for ch in prompts["Test Category"] if ch.isdigit())
     return (f" Forgetting check (`outputs/forgetting_results.json`): accuracy on {count} "
-            f"general prompts {prompts['Base Model Score']:.2f} (base) -> "
+            f"general prompts ({how}) {prompts['Base Model Score']:.2f} (base) -> "
             f"{prompts['Fine-Tuned Score']:.2f}, WikiText perplexity "
             f"{fluency['Base Model Score']:.1f} -> {fluency['Fine-Tuned Score']:.1f}.")

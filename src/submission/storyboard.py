@@ -1,12 +1,15 @@
 """The demo's scenes, built from the saved outputs (every number is read, none is typed).
 
 Title -> Challenge 1 pipeline -> annotated video -> the highest-risk event slowed down ->
-technical challenge (TTC vs closest point of approach) -> CPU benchmark (when measured) ->
-Challenge 2 training -> results table -> limitations -> end card.
+technical challenge (collision course and episodes) -> labelled evaluation (when measured) ->
+CPU benchmark (when measured) -> Challenge 2 training -> results table -> limitations -> end
+card. Only outputs made from the spec's video are shown as footage: the labelled incident clips
+are third-party and enter the demo as their evaluation figures only.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from submission import artifacts, diagram, slides
@@ -33,6 +36,8 @@ def build(root: Path, canvas: Canvas) -> list[Scene]:
     nm, ft = near_miss_facts(root), finetune_facts(root)
     scenes = [title(canvas, nm, ft), pipeline(canvas, nm),
               *footage(root, nm), technical(root, canvas, nm)]
+    if nm.incidents:
+        scenes.append(evaluation(canvas, nm.incidents))
     if nm.bench:
         scenes.append(benchmark(canvas, nm.bench))
     scenes += [training(root, canvas, ft), results(canvas, ft), limitations(canvas, nm, ft),
@@ -43,6 +48,8 @@ def build(root: Path, canvas: Canvas) -> list[Scene]:
 
 
 def _video_words(nm: NearMissFacts) -> str:
+    if nm.offline_is_spec_video:
+        return "the spec's own video, from its offline copy"
     name = Path(nm.video["path"]).stem.replace("_", " ")
     return f"the offline {name} clip, standing in for the spec's video" \
         if nm.offline_video else f"the {name} video"
@@ -66,6 +73,20 @@ def title(canvas: Canvas, nm: NearMissFacts, ft: FineTuneFacts) -> Scene:
     ], still=still, min_s=4.0)
 
 
+def _engine_rule(cfg: dict) -> str:
+    """The near-miss rule of the run, its thresholds read from the run's configuration."""
+    from near_miss.nearmiss.detector import PET_THRESHOLD_S, NearMissDetector
+
+    if cfg.get("distance_mode", "pixels") == "pixels":
+        near = f"centres < {cfg['proximity_threshold']:.0f} px apart"
+    else:
+        ratio = inspect.signature(NearMissDetector).parameters["proximity_ratio"].default
+        near = f"boxes within {ratio:g} of their size"
+    return (f"Near miss: {near}, time to contact < {cfg['ttc_threshold']:.1f} s, on a collision "
+            f"course (contact within {2 * cfg['ttc_threshold']:.0f} s or paths crossing "
+            f"< {PET_THRESHOLD_S:.0f} s apart); one event per interaction")
+
+
 def pipeline(canvas: Canvas, nm: NearMissFacts) -> Scene:
     v, d, t, cfg = nm.video, nm.run["detection"], nm.run["tracking"], nm.run["config"]
     still = slides.text_slide(canvas, "Challenge 1: near-miss detection", [
@@ -74,13 +95,12 @@ def pipeline(canvas: Canvas, nm: NearMissFacts) -> Scene:
         f"Detector: {nm.detector}, every {cfg['stride']} frames, "
         f"{d['avg_ms_per_frame']:.0f} ms per processed frame",
         f"Tracker: {t['tracker']}, {t['unique_ids']} IDs, up to {t['peak_active']} at once",
-        f"Near miss: distance < {cfg['proximity_threshold']:.0f} px and TTC < "
-        f"{cfg['ttc_threshold']:.1f} s, false-positive filters {'on' if cfg['filters'] else 'off'}"
-        f": {len(nm.events)} events",
+        _engine_rule(cfg),
+        f"False-positive filters {'on' if cfg['filters'] else 'off'}: {len(nm.events)} "
+        f"event{'' if len(nm.events) == 1 else 's'}",
     ])
     return Scene("pipeline", [
-        "Challenge one detects vehicles and pedestrians, tracks them, and flags pairs that "
-        "are close and closing in.",
+        "Challenge one detects and tracks road users, and flags pairs on a collision course.",
         f"Here it ran on {_video_words(nm)}, with {_detector_words(nm)}, at "
         f"{d['avg_ms_per_frame']:.0f} milliseconds a frame.",
     ], still=still)
@@ -99,9 +119,11 @@ def footage(root: Path, nm: NearMissFacts) -> list[Scene]:
     if top:
         start = max(0.0, top["timestamp_sec"] - 1.5)
         end = min(nm.video["duration_s"], top["timestamp_sec"] + 2.0)
+        gap = (f"their boxes {top['distance']:.2f} of their size apart"
+               if top.get("units") == "size" else f"{top['distance_px']:.0f} pixels apart")
         scenes.append(Scene("replay", [
             f"Slowed down, the highest-risk event: a {top['class_1']} and a {top['class_2']} "
-            f"at {top['timestamp_sec']:.1f} seconds, {top['distance_px']:.0f} pixels apart.",
+            f"at {top['timestamp_sec']:.1f} seconds, {gap}.",
             f"The time to collision is {top['ttc_sec']:.2f} seconds, risk score "
             f"{top['risk_score']:.2f}, level {top['risk_level']}.",
         ], clip=Clip(video, start, end, speed=0.5)))
@@ -109,31 +131,52 @@ def footage(root: Path, nm: NearMissFacts) -> list[Scene]:
 
 
 def technical(root: Path, canvas: Canvas, nm: NearMissFacts) -> Scene:
-    """TTC along the line of centres vs the closest point of approach, on a real event."""
+    """The collision course and the episode, on the run's own event."""
     sentences = [
-        "One technical challenge: the time to collision.",
-        "The spec divides distance by closing speed along the line of centres, as if both "
-        "headed straight at each other.",
-        "Road users crossing at an angle can close fast yet pass apart, so each event also "
-        "records the closest point of approach.",
+        "The technical challenge: telling a near miss from ordinary traffic.",
+        "Time to collision alone also flags cars that merely pass.",
+        "So a pair counts only on a collision course, and each interaction is one episode, "
+        "logged once at its worst moment.",
     ]
+    bullets = ["Box time to contact: when the two boxes first touch at constant velocity",
+               "Collision course: contact soon, or paths crossing < 1 s apart (PET)",
+               "Episode: opens when the pair qualifies, logged once at its peak",
+               "Circles: positions now; squares: at the closest approach"]
     event = diagram.pick_event(nm.events) if len(nm.events) else None
     geo = diagram.event_geometry(event, artifacts.load_csv(root, "outputs/tracks.csv")) \
         if event else None
-    bullets = ["TTC = distance / closing speed (line of centres)",
-               "CPA: when and how close, at constant velocity",
-               "Both are saved per event in events.csv",
-               "Circles: positions now; squares: at the closest approach"]
+    title_text = "Technical challenge: collision course and episodes"
     if event is None or geo is None:
-        return Scene("technical", sentences, still=slides.text_slide(
-            canvas, "Technical challenge: TTC vs closest approach", bullets))
-    sentences.append(
-        f"Here TTC says {event['ttc_sec']:.2f} seconds, but the closest approach is "
-        f"{event['cpa_distance']:.0f} pixels, at {event['cpa_time_sec']:.2f} seconds.")
+        return Scene("technical", sentences, still=slides.text_slide(canvas, title_text,
+                                                                     bullets[:3]))
+    if "start_sec" in event:
+        sentences.append(
+            f"Here the episode ran from {event['start_sec']:.1f} to {event['end_sec']:.1f} "
+            f"seconds, its shortest time to contact {event['min_ttc_sec']:.2f} seconds.")
     figure = diagram.ttc_cpa_figure(event, geo, (round(canvas.width * 0.55),
                                                  round(canvas.content[1] * 0.75)))
-    return Scene("technical", sentences, still=slides.image_slide(
-        canvas, "Technical challenge: TTC vs closest approach", figure, bullets))
+    return Scene("technical", sentences, still=slides.image_slide(canvas, title_text, figure,
+                                                                  bullets))
+
+
+def evaluation(canvas: Canvas, t: dict) -> Scene:
+    """The labelled real clips: incidents found and false alarms (figures, no footage)."""
+    rows = [["Incidents found", f"{t['found']} of {t['incidents']}"],
+            ["... of them High", str(t["found_high"])],
+            ["Collisions found High", f"{t['collisions_high']} of {t['collisions']}"],
+            ["False alarms, normal traffic",
+             f"{t['normal_false_alarms']} in {t['normal_minutes']:.1f} min "
+             f"({t['false_alarms_per_min']:.2f}/min)"]]
+    still = slides.table_slide(
+        canvas, "Labelled real clips", ["Measure", "Default configuration"], rows,
+        footnote="Fixed-camera CCTV clips with labelled incidents, and clips of normal traffic; "
+                 "source: outputs/incident_eval.csv (python -m near_miss evaluate)")
+    return Scene("evaluation", [
+        f"On labelled real footage, {t['incidents']} incidents, {t['collisions']} of them "
+        f"collisions, the defaults find {t['found']}, {t['found_high']} of them at High risk.",
+        f"On {t['normal_minutes']:.1f} minutes of normal traffic they raise "
+        f"{t['normal_false_alarms']} false alarms, {t['false_alarms_per_min']:.1f} a minute.",
+    ], still=still)
 
 
 def benchmark(canvas: Canvas, b: BenchFacts) -> Scene:
@@ -167,8 +210,6 @@ def training(root: Path, canvas: Canvas, ft: FineTuneFacts) -> Scene:
         "its weights.",
         f"The validation loss fell from {t['base_val_loss']:.2f} to {t['best_val_loss']:.2f}.",
     ]
-    if ft.offline_model:
-        sentences.insert(1, "Offline, the base model is a de-quantised four-bit copy.")
     return Scene("training", sentences, still=still)
 
 
@@ -196,21 +237,28 @@ def results(canvas: Canvas, ft: FineTuneFacts) -> Scene:
 
 
 def limitations(canvas: Canvas, nm: NearMissFacts, ft: FineTuneFacts) -> Scene:
+    video_stand_in = ("the spec video's offline copy for YouTube" if nm.offline_is_spec_video
+                      else "an offline clip for the YouTube video")
     stand_ins = [text for used, text in (
-        (nm.offline_video, "the crosswalk clip for the YouTube video"),
+        (nm.offline_video, video_stand_in),
         (nm.offline_detector, "YOLOv5n for YOLOv8n"),
         (ft.offline_model, "a de-quantised 4-bit copy of SmolLM2")) if used]
     units = str(nm.events["units"].iloc[0]) if len(nm.events) else "px"
+    inc = nm.incidents
     bullets = [f"Offline stand-ins: {'; '.join(stand_ins)}" if stand_ins else
                "All real sources were used",
-               f"Distances in {'pixels: no ground-plane calibration' if units == 'px' else units}",
-               f"One {nm.video['duration_s']:.0f} s clip: event counts are anecdotal",
+               "Distances relative to object size; no ground-plane calibration" if units ==
+               "size" else f"Distances in {'pixels: no calibration' if units == 'px' else units}",
+               f"Labelled clips: {inc['incidents'] - inc['found']} of {inc['incidents']} "
+               "incidents missed" if inc else "No labelled evaluation in outputs/",
                "A 135M model still makes factual errors: read MODEL_CARD.md"]
-    sentences = ["Limitations."]
+    sentences = []
     if stand_ins:
-        sentences.append(f"These numbers come from offline stand-ins: {', '.join(stand_ins)}.")
-    if units == "px":
-        sentences.append("Distances are in pixels, so thresholds depend on the camera.")
-    sentences += [f"One {nm.video['duration_s']:.0f} second clip makes event counts anecdotal.",
-                  "And a model this small still makes factual errors."]
+        sentences.append(f"Limitations: offline stand-ins, {', '.join(stand_ins)}.")
+    sentences.append("Without a ground-plane calibration, perspective still makes far cars "
+                     "look close." if units != "m" else "Distances come from one calibration.")
+    if inc:
+        sentences.append(f"{inc['incidents'] - inc['found']} of {inc['incidents']} labelled "
+                         "incidents are still missed.")
+    sentences.append("And a model this small still invents facts.")
     return Scene("limitations", sentences, still=slides.text_slide(canvas, "Limitations", bullets))

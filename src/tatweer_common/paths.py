@@ -43,7 +43,8 @@ def is_smoke() -> bool:
 
 def display_path(path: str | os.PathLike) -> str:
     """``path`` as shown in logs, summaries and cards: relative to the project root when inside
-    it or beside it (``../shared/assets/...``), else as given; POSIX form either way.
+    it or beside it (``../shared/assets/...``), ``~/...`` under the home folder (the model
+    cache), else as given; POSIX form either way.
 
     Keeps what the project writes free of this machine's absolute paths.
     """
@@ -52,4 +53,6 @@ def display_path(path: str | os.PathLike) -> str:
     resolved = given.resolve()
     if resolved.is_relative_to(root.parent):
         return Path(os.path.relpath(resolved, root)).as_posix()
+    if resolved.is_relative_to(Path.home()):
+        return "~/" + resolved.relative_to(Path.home()).as_posix()
     return given.as_posix()

@@ -46,10 +46,9 @@ def test_missing_outputs_name_their_command(tree, capsys):
     assert "outputs/events.csv is missing (make it with: python -m near_miss run)" in out
     assert "MISSING  <- python -m submission demo" in out
     assert "[FAIL] demo video" in out and "demo_video.mp4 is missing (make demo)" in out
-    assert run_check(tree, capsys, "--source-only")[0] == 0  # a fresh clone has no outputs
 
 
-def test_notebook_outputs_and_absolute_paths_fail(tree, capsys):
+def test_absolute_paths_in_notebook_code_or_outputs_fail(tree, capsys):
     nb_path = tree / "notebooks/near_miss/02_detection_tracking.ipynb"
     nb = json.loads(nb_path.read_text())
     nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["1"]}]
@@ -57,8 +56,13 @@ def test_notebook_outputs_and_absolute_paths_fail(tree, capsys):
     nb_path.write_text(json.dumps(nb))
     code, out = run_check(tree, capsys)
     assert code == 1
-    assert "02_detection_tracking.ipynb: cell 1 has outputs" in out
-    assert "02_detection_tracking.ipynb: cell 1 has an absolute path near '/home/m'" in out
+    assert "02_detection_tracking.ipynb: cell 1 output" not in out
+    assert "02_detection_tracking.ipynb: cell 1 code has an absolute path near '/home/m'" in out
+    nb["cells"][0]["outputs"][0]["text"] = [f"saved to {tree}/outputs/run.json; see C:\\Temp"]
+    nb_path.write_text(json.dumps(nb))
+    out = run_check(tree, capsys)[1]
+    assert f"02_detection_tracking.ipynb: cell 1 output names the local folder {tree}/" in out
+    assert "C:" not in out  # a path quoted in an output (a generated answer) is not this machine's
 
 
 def test_secrets_machine_paths_and_key_files_fail(tree, capsys):

@@ -30,8 +30,8 @@ def test_silent_demo_is_short_h264_with_every_scene(tree, tmp_path, capsys):
     assert 30 < info.duration_s <= 180
     assert info.audio_codec is None
     printed = capsys.readouterr().out
-    for scene in ("title", "footage", "replay", "technical", "benchmark", "training", "results",
-                  "limitations"):
+    for scene in ("title", "footage", "replay", "technical", "evaluation", "benchmark",
+                  "training", "results", "limitations"):
         assert f"  {scene} " in printed
 
 

@@ -26,6 +26,7 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "offline stand-in clip crosswalk_intersection.mp4" in text
     assert "yolov5n (AGPL-3.0) (offline stand-in for YOLOv8n)" in text
     assert "2 near-miss events" in text and "High 1, Medium 0, Low 1" in text
+    assert "1/2 incidents found (1 High; collisions High 1/1), 3 false alarms in 1.0 min" in text
     assert "TTC 0.80 s, risk score 0.71 (High)" in text
     assert "default ONNX Runtime 640x640, stride 2, pipelined, 24.0 source fps" in text
     assert "spec's PyTorch 640x640, stride 2: 9.5 fps" in text and "50% of the labelled" in text
@@ -35,7 +36,7 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "ROUGE-L 0.200 -> 0.300 (+50.0%)" in text and "Key-fact accuracy n/a" in text
     assert "Perplexity 12.00 -> 6.00 (50.0% lower)" in text
     assert "mean ROUGE-L on the test set: Zero-shot (base) 0.150, Fine-tuned (LoRA) 0.300" in text
-    assert "accuracy on 15 general prompts 0.40 (base) -> 0.60" in text
+    assert "accuracy on 15 general prompts (scored by automatic rules) 0.40 (base) -> 0.60" in text
     assert "WikiText perplexity 70.0 -> 77.0." in text
     for part in text.split("**")[2::2]:  # the two challenges' bullet lists
         assert 3 <= part.count("\n- ") <= 5

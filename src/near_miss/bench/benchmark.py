@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from tatweer_common.io import atomic_path, write_text_atomic
+from tatweer_common.paths import display_path
 
 LABELS = "video/incidents/labels.csv"  # under the offline assets, when present
 AGREEMENT_CONF = 0.4  # the spec's detection threshold
@@ -319,4 +320,5 @@ def print_results(result: BenchResult) -> None:
     rec = result.recommendation
     print(f"\nrecommended: {rec['optimization']} ({rec['why']})")
     print(f"benchmark: {len(table)} configurations in {result.seconds:.0f} s")
-    print(f"benchmark table: {result.csv}\nbenchmark plot:  {result.png}")
+    print(f"benchmark table: {display_path(result.csv)}\n"
+          f"benchmark plot:  {display_path(result.png)}")

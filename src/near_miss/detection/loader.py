@@ -23,7 +23,7 @@ from near_miss.detection.models import (
 )
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
-from tatweer_common.paths import assets_dir, cache_dir, is_smoke
+from tatweer_common.paths import assets_dir, cache_dir, display_path, is_smoke
 
 YOLOV8_NAME = "yolov8n.pt"
 YOLOV8_URL = f"https://github.com/ultralytics/assets/releases/download/v8.3.0/{YOLOV8_NAME}"
@@ -77,7 +77,8 @@ def _load_yolov8(imgsz: int, rect: bool) -> UltralyticsDetector:
         detector = UltralyticsDetector(weights, imgsz, name="yolov8n", rect=rect)
     except Exception as exc:  # a corrupt cached file must not stop the offline fallback
         raise RuntimeError(f"{weights} could not be loaded: {exc}") from exc
-    print(f"detector: YOLOv8n via ultralytics from {weights} (Ultralytics, {LICENCE})")
+    print(f"detector: YOLOv8n via ultralytics from {display_path(weights)} "
+          f"(Ultralytics, {LICENCE})")
     return detector
 
 
@@ -85,7 +86,8 @@ def _load_yolov5(imgsz: int, rect: bool, why: str | None = None) -> YOLOv5Detect
     weights = yolov5_weights()
     detector = YOLOv5Detector.from_checkpoint(weights, imgsz, rect)
     reason = f"YOLOv8n unavailable: {why}; " if why else ""
-    print(f"detector: {reason}using offline YOLOv5n checkpoint {weights} (Ultralytics, {LICENCE})")
+    print(f"detector: {reason}using offline YOLOv5n checkpoint {display_path(weights)} "
+          f"(Ultralytics, {LICENCE})")
     return detector
 
 
@@ -139,5 +141,5 @@ def load_detector(
         if _is_yolov5_repo_checkpoint(path)
         else UltralyticsDetector(path, imgsz, rect=rect)
     )
-    print(f"detector: {detector.name} from {path}")
+    print(f"detector: {detector.name} from {display_path(path)}")
     return detector

@@ -42,7 +42,7 @@ from near_miss.detection.models import (
     default_threads,
 )
 from tatweer_common.io import atomic_path
-from tatweer_common.paths import cache_dir
+from tatweer_common.paths import cache_dir, display_path
 
 OPSET = 17
 STRIDE = 32
@@ -210,7 +210,8 @@ class OnnxDetector:
         path = cache_dir("onnx") / f"{self.base_name}-{self.digest}-{shape[0]}x{shape[1]}" \
                                    f"-opset{OPSET}.onnx"
         if not path.is_file():
-            print(f"exporting {self.base_name} to ONNX for input {shape[0]}x{shape[1]} -> {path}")
+            print(f"exporting {self.base_name} to ONNX for input {shape[0]}x{shape[1]} -> "
+                  f"{display_path(path)}")
             with atomic_path(path) as tmp:
                 self.exporter(tmp, shape)
         return path

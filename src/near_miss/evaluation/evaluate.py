@@ -12,6 +12,7 @@ skip the detector (``--no-cache`` detects again).
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -96,3 +97,24 @@ def save_scores(scores: list[ClipScore], path: Path) -> Path:
     with atomic_path(path) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)
     return path
+
+
+def table_totals(table: pd.DataFrame) -> dict:
+    """The totals of ``totals()`` recomputed from a saved ``incident_eval.csv`` table."""
+    incidents = table[table["label"].isin(["collision", "near_miss"])]
+    collisions = incidents[incidents["label"] == "collision"]
+    normal = table[table["label"] == "none"]
+    minutes = normal["duration_s"].sum() / 60.0
+    high = incidents["found"].astype(bool) & (incidents["level"] == "High")
+    clips = table.drop_duplicates("clip")
+    return {
+        "incidents": len(incidents),
+        "found": int(incidents["found"].astype(bool).sum()),
+        "found_high": int(high.sum()),
+        "collisions": len(collisions),
+        "collisions_high": int(high[collisions.index].sum()),
+        "normal_minutes": minutes,
+        "normal_false_alarms": int(normal["false_alarms"].sum()),
+        "false_alarms_per_min": normal["false_alarms"].sum() / minutes if minutes else math.nan,
+        "false_alarms_incident_clips": int(clips[clips["label"] != "none"]["false_alarms"].sum()),
+    }

@@ -382,8 +382,8 @@ class NearMissDetector:
         return self.calibration.ground_point(obs.bbox) if self.calibration else obs.center
 
     def _validate(self, frame_index: int, tracked: Mapping | None) -> dict[int, Observation]:
-        if not isinstance(tracked, Mapping) or not tracked:
-            self._warn("frame(s) with no tracked objects skipped (empty or not a mapping)")
+        if not isinstance(tracked, Mapping):
+            self._warn(f"frame {frame_index}: tracked objects are not a mapping: skipped")
             self.skipped["frames"] += 1
             return {}
         objects = {}

@@ -402,3 +402,43 @@ def format_results(frame: Any) -> str:
             "s/example": "{:.2f}".format,
         },
     )
+
+
+def analysis(frame: Any) -> list[str]:
+    """The Task 2.8 reading, every statement decided by the numbers of ``frame``."""
+    rows = frame.set_index("approach")
+    ft = rows.loc["fine_tuned"]
+    prompting = rows.drop(index="fine_tuned")
+    best = prompting["rougeL"].idxmax()
+    lines = []
+    beaten = [r.label for r in prompting.itertuples() if r.rougeL > ft.rougeL or r.bleu > ft.bleu]
+    lines.append(
+        (f"fine-tuning beats every prompting strategy on both ROUGE-L ({ft.rougeL:.4f} vs at "
+         f"best {prompting.loc[best, 'rougeL']:.4f}, {prompting.loc[best, 'label']}) and BLEU "
+         f"({ft.bleu:.4f} vs at best {prompting['bleu'].max():.4f})") if not beaten else
+        f"prompting matches or beats fine-tuning on at least one metric: {', '.join(beaten)}")
+    for r in prompting.itertuples():
+        lines.append(f"{r.label}: better than the fine-tuned model on {r.rougeL_wins_vs_ft} of "
+                     f"{r.n_examples} examples (ROUGE-L); prompt {r.prompt_tokens_mean:.0f} "
+                     f"tokens, {r.prompt_tokens_mean / ft.prompt_tokens_mean:.1f}x the fine-tuned "
+                     f"prompt; {100 * r.finished_share:.0f}% of its answers end before the "
+                     "token budget")
+    if {"zero_shot", "cot"} <= set(prompting.index):
+        zero, cot = prompting.loc["zero_shot"], prompting.loc["cot"]
+        better = [name for m, name in (("rougeL", "ROUGE-L"), ("bleu", "BLEU"))
+                  if cot[m] > zero[m]]
+        lines.append(
+            f"chain of thought vs zero-shot: ROUGE-L {cot.rougeL:.4f} vs {zero.rougeL:.4f}, BLEU "
+            f"{cot.bleu:.4f} vs {zero.bleu:.4f}: "
+            + ("better on both" if len(better) == 2 else "worse on both" if not better
+               else f"better on {better[0]} only")
+            + f"; its answers are {cot.new_tokens_mean / zero.new_tokens_mean:.1f}x as long")
+    if "few_shot" in prompting.index:
+        few = prompting.loc["few_shot"]
+        zero = prompting.loc["zero_shot"] if "zero_shot" in prompting.index else None
+        gain = "" if zero is None else (
+            f" ({'+' if few.rougeL >= zero.rougeL else ''}{few.rougeL - zero.rougeL:.4f} ROUGE-L "
+            "over zero-shot)")
+        lines.append(f"few-shot costs {few.seconds_per_example / ft.seconds_per_example:.1f}x "
+                     f"the fine-tuned model's time per answer{gain}")
+    return lines

@@ -299,13 +299,14 @@ def results_table(probes: list[Probe], runs: dict[str, dict]) -> list[dict[str, 
         base, tuned = (
             sum(runs[m]["scores"][i] for i in index) / len(index) for m in ("base", "ft")
         )
-        rows.append(_row(name, f"accuracy over {len(index)} prompts", base, tuned, True))
+        rows.append(table_row(name, f"accuracy over {len(index)} prompts", base, tuned, True))
     base, tuned = runs["base"]["perplexity"], runs["ft"]["perplexity"]
-    rows.append(_row(FLUENCY, "perplexity, lower is better", base, tuned, False))
+    rows.append(table_row(FLUENCY, "perplexity, lower is better", base, tuned, False))
     return rows
 
 
-def _row(category: str, metric: str, base: float, tuned: float, higher: bool) -> dict[str, Any]:
+def table_row(category: str, metric: str, base: float, tuned: float,
+              higher: bool) -> dict[str, Any]:
     return {
         "Test Category": category,
         "Base Model Score": base,

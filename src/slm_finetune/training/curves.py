@@ -8,6 +8,9 @@ from pathlib import Path
 from tatweer_common.io import atomic_path
 
 CURVES_NAME = "loss_curves.png"
+# Validation-loss changes below this share of the loss are noise (the last two evaluations of a
+# cosine schedule often differ in the 6th digit), neither a rise nor a fall.
+FLAT = 1e-3
 
 
 def loss_series(log_history: Iterable[Mapping]) -> dict[str, list[tuple[int, float]]]:
@@ -84,14 +87,16 @@ def interpret_curves(summary: Mapping) -> list[str]:
         f"base model: validation loss {base:.3f} before fine-tuning; the best checkpoint is "
         f"{'below' if best < base else 'NOT below'} it ({best - base:+.3f}).",
     ]
-    if after_best and max(after_best) > best:
+    if after_best and max(after_best) > best * (1 + FLAT):
         lines.append(
             f"over-fitting: after step {best_step} validation loss rose to {max(after_best):.3f} "
             f"while training loss kept falling to {last:.3f}: the later steps over-fit and the "
             "best checkpoint (not the last) is kept."
         )
     else:
-        lines.append("over-fitting: no sign: validation loss did not rise after its best point.")
+        lines.append(f"over-fitting: no sign: validation loss did not rise after its best point "
+                     f"(by more than {100 * FLAT:.1f}%).")
+    lines.append(training_length(summary["log_history"], evals, best_step))
     fired = summary["early_stopping_fired"]
     lines.append(
         f"early stopping: {'fired' if fired else 'did not fire'} after "
@@ -101,7 +106,45 @@ def interpret_curves(summary: Mapping) -> list[str]:
     return lines
 
 
-def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None) -> list[str]:
+def training_length(log_history: Iterable[Mapping], evals: list[tuple[int, float]],
+                    best_step: int) -> str:
+    """Could more training help? Read from one run's validation curve.
+
+    The last evaluation is the best one (within ``FLAT``) and validation loss fell over the
+    second half of the run (by more than ``FLAT``): the run never reached the point where
+    validation loss turns up, and its curve flattens at the end because the cosine schedule
+    takes the learning rate to zero, so it may be under-trained (a longer schedule tells; the
+    notebook compares one). Otherwise the minimum came earlier and more steps would over-fit.
+    """
+    rates = [(int(e["step"]), float(e["learning_rate"])) for e in log_history
+             if "learning_rate" in e]
+    half = evals[(len(evals) - 1) // 2]
+    best = min(loss for _, loss in evals)
+    late_best = evals[-1][1] <= best * (1 + FLAT)  # the last evaluation is (about) the best
+    fall = (half[1] - evals[-1][1]) / half[1]
+    lr_text = ""
+    if rates:
+        peak, last = max(r for _, r in rates), rates[-1]
+        lr_text = (f", while the learning rate decayed to {last[1]:.1e} at step {last[0]} "
+                   f"({100 * last[1] / peak:.1f}% of its peak)")
+    if late_best and fall > FLAT:
+        return (f"training length: may be under-trained: the best checkpoint is at step "
+                f"{best_step} and the last evaluation is within {100 * FLAT:.1f}% of it, and "
+                f"validation loss fell "
+                f"{100 * fall:.1f}% over the second half of the run ({half[1]:.4f} at step "
+                f"{half[0]} -> {evals[-1][1]:.4f}){lr_text}: the curve flattens as the schedule "
+                "ends, before any sign of over-fitting.")
+    change = (f"over the second half it changed {-100 * fall:+.1f}% ({half[1]:.4f} at step "
+              f"{half[0]} -> {evals[-1][1]:.4f})")
+    if late_best:
+        return (f"training length: converged: the best checkpoint is at step {best_step}, "
+                f"but {change}.")
+    return (f"training length: enough: the best validation loss came at step {best_step} and "
+            f"the last evaluation is {100 * (evals[-1][1] / best - 1):.1f}% above it; {change}.")
+
+
+def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None,
+                          scores: Mapping[str, Mapping[str, float]] | None = None) -> list[str]:
     """The spec's overfitting indicators as ``- [x]`` / ``- [ ]`` markdown lines.
 
     ``memorisation_rouge`` is the highest ROUGE-L F1 between a generated validation answer
@@ -112,9 +155,9 @@ def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None) ->
     final_train, final_val = summary["final_train_loss"], summary["final_val_loss"]
     gap = final_val - final_train
     best_step = summary["best_step"]
-    stopped_first = best_step < summary["global_step"] and train[-1][1] < _train_loss_near(
-        train, best_step
-    )
+    later = [loss for step, loss in series["eval"] if step > best_step]
+    stopped_first = (bool(later) and max(later) > summary["best_val_loss"] * (1 + FLAT)
+                     and train[-1][1] < _train_loss_near(train, best_step))
     items = [
         (gap > 0.2 * final_train, f"training loss significantly lower than validation loss at "
          f"the end ({final_train:.3f} vs {final_val:.3f}, gap {gap:+.3f}; threshold 20%)"),
@@ -129,9 +172,23 @@ def overfitting_checklist(summary: Mapping, memorisation_rouge: float | None) ->
                 f"answers (max ROUGE-L {memorisation_rouge:.2f}; threshold 0.8)",
             )
         )
+    if scores:
+        items.append(_split_gap(scores["validation"], scores["test"]))
     lines = [f"- [{'x' if flag else ' '}] {text}" for flag, text in items]
-    lines.append(
-        "- [ ] validation BLEU/ROUGE much higher than on the held-out test set: "
-        "measured by the evaluation stage (Task 2.4), not here"
-    )
+    if not scores:
+        lines.append("- [ ] validation BLEU/ROUGE much higher than on the held-out test set: "
+                     "not measured (python -m slm_finetune evaluate --test-file data/val.jsonl)")
     return lines
+
+
+SPLIT_GAP = 0.2  # validation this much (relative) above test counts as "much higher"
+
+
+def _split_gap(val: Mapping[str, float], test: Mapping[str, float]) -> tuple[bool, str]:
+    """The checklist's last item: fine-tuned ROUGE-L and BLEU on validation vs test."""
+    gaps = {m: (val[m] - test[m]) / test[m] for m in ("rougeL", "bleu") if test.get(m)}
+    flag = any(g > SPLIT_GAP for g in gaps.values())
+    text = ", ".join(f"{m} {val[m]:.4f} vs {test[m]:.4f} ({100 * g:+.0f}%)"
+                     for m, g in gaps.items())
+    return flag, (f"validation BLEU/ROUGE much higher than test (fine-tuned model: {text}; "
+                  f"threshold +{100 * SPLIT_GAP:.0f}%)")

@@ -120,3 +120,17 @@ def test_the_command_scores_each_clip_and_writes_the_table(tmp_path, monkeypatch
     table = pd.read_csv(tmp_path / "out" / ev.RESULT_FILE)
     assert table["label"].tolist() == ["collision", "none"]
     assert table["false_alarms"].tolist() == [0, 1]
+
+
+def test_totals_read_back_from_the_saved_table_equal_the_scored_ones(tmp_path):
+    normal = score_clip(Clip(Path("n.mp4"), ()), events((1.0, 1.0, 1.0, "Low", "near_miss")), 45.0)
+    crash = score_clip(
+        Clip(Path("c.mp4"), (Window("collision", 2.0, 2.4), Window("near_miss", 6.0, 7.0))),
+        events((2.2, 2.0, 2.4, "High", "collision"), (12.0, 12.0, 12.0, "Medium", "near_miss")),
+        14.0,
+    )
+    missed = score_clip(Clip(Path("m.mp4"), (Window("collision", 1.0, 2.0),)), events(), 5.0)
+    scores = [normal, crash, missed]
+    table = pd.read_csv(ev.save_scores(scores, tmp_path / "t.csv"))
+    assert ev.table_totals(table) == pytest.approx(totals(scores))
+    assert ev.table_totals(table)["collisions_high"] == 1

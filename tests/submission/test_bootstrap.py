@@ -1,0 +1,110 @@
+"""The notebooks' bootstrap cell: finds the checkout, or clones it in an empty folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from submission import artifacts, bootstrap
+from tatweer_common.paths import project_root
+
+
+def run_cell(source: str, cwd: Path, url: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TATWEER_REPO_URL"}
+    if url is not None:
+        env["TATWEER_REPO_URL"] = url
+    return subprocess.run([sys.executable, "-c", source], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def origin(tmp_path) -> Path:
+    """A local git repository shaped like the project (what the cell looks for)."""
+    repo = tmp_path / "origin"
+    (repo / "src/near_miss").mkdir(parents=True)
+    (repo / "src/near_miss/__init__.py").write_text("")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    return repo
+
+
+def test_in_an_empty_folder_the_cell_clones_the_repository_and_moves_into_it(origin, tmp_path):
+    empty = tmp_path / "runtime"
+    empty.mkdir()
+    where = f"\nprint('cwd', Path.cwd().relative_to(Path({str(empty)!r})))"
+    source = bootstrap.cell_source("") + where
+    done = run_cell(source, empty, origin.as_uri())
+    assert done.returncode == 0, done.stderr
+    assert (empty / "tatweer/src/near_miss/__init__.py").is_file()
+    assert "working in the project root, tatweer" in done.stdout and "cwd tatweer" in done.stdout
+    again = run_cell(source, empty, "")  # the clone is found, nothing is cloned again
+    assert again.returncode == 0 and "cwd tatweer" in again.stdout
+
+
+def test_inside_a_checkout_nothing_is_cloned(origin):
+    inner = origin / "notebooks/near_miss"
+    inner.mkdir(parents=True)
+    done = run_cell(bootstrap.cell_source("file:///nowhere"), inner, None)
+    assert done.returncode == 0, done.stderr
+    assert "working in the project root, origin" in done.stdout
+    assert not (inner / "tatweer").exists()
+
+
+def test_without_a_checkout_or_url_the_cell_says_what_to_do(tmp_path):
+    done = run_cell(bootstrap.cell_source(""), tmp_path, None)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "no repository URL" in done.stderr and "TATWEER_REPO_URL" in done.stderr
+
+
+def test_install_cells_puts_one_cell_first_and_rewrites_only_its_url(tmp_path):
+    path = tmp_path / "n.ipynb"
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# title"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["x = 1"]}]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    assert bootstrap.install_cells([path], "https://example.org/a.git") == [path]
+    assert bootstrap.install_cells([path], "https://example.org/a.git") == []
+    bootstrap.install_cells([path], "https://example.org/b.git")
+    nb = json.loads(path.read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"]]
+    assert len(sources) == 3 and sources[0] == "# title" and sources[2] == "x = 1"
+    assert bootstrap.cell_url(sources[1]) == "https://example.org/b.git"
+
+
+def test_every_committed_notebook_starts_with_the_same_bootstrap_cell():
+    firsts = set()
+    for rel in artifacts.NOTEBOOKS:
+        nb = json.loads((project_root() / rel).read_text(encoding="utf-8"))
+        code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+        source = "".join(code["source"])
+        assert bootstrap.cell_url(source) is not None, f"{rel}: no bootstrap cell first"
+        firsts.add(source)
+    assert len(firsts) == 1  # and it is the current template, whatever URL it was given
+    (source,) = firsts
+    assert source == bootstrap.cell_source(bootstrap.cell_url(source))
+
+
+def test_executed_outputs_show_this_machines_folders_as_relative_paths(tmp_path):
+    from pathlib import Path as P
+
+    from submission.notebooks import relative_paths
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    output = {"output_type": "stream", "name": "stderr",
+              "text": [f"{root}/.venv/lib/x.py:3: FutureWarning\n", f"{tmp_path}/shared/a.mp4 "
+                       f"{P.home()}/.cache/m.onnx C:\\Temp"]}
+    shown = {"output_type": "execute_result", "data": {"text/plain": [f"'{root}/outputs/r.html'"]}}
+    relative_paths(output, root)
+    relative_paths(shown, root)
+    expected = ".venv/lib/x.py:3: FutureWarning\n../shared/a.mp4 ~/.cache/m.onnx C:\\Temp"
+    assert output["text"] == expected
+    assert shown["data"]["text/plain"] == "'outputs/r.html'"
