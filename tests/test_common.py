@@ -85,3 +85,17 @@ def test_display_path_is_relative_inside_the_project_and_unchanged_outside(tmp_p
     assert paths.display_path(beside) == "../shared/assets/clip.mp4"
     outside = tmp_path / "clip.mp4"
     assert paths.display_path(outside) == outside.as_posix()
+
+
+def test_display_path_shortens_the_home_folder_and_stored_path_reads_it_back():
+    from pathlib import Path
+
+    import pytest
+
+    cache = Path.home() / ".cache" / "tatweer" / "m.onnx"
+    if cache.resolve().is_relative_to(paths.project_root().parent):
+        pytest.skip("the home folder is beside the project: the relative form applies")
+    assert paths.display_path(cache) == "~/.cache/tatweer/m.onnx"
+    assert paths.stored_path("~/.cache/tatweer/m.onnx") == cache
+    assert paths.stored_path("../shared/a.mp4") == paths.project_root() / "../shared/a.mp4"
+    assert paths.stored_path("/data/x.mp4") == Path("/data/x.mp4")

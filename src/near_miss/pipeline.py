@@ -23,7 +23,7 @@ from near_miss.config import BACKENDS, PRESETS, TRACKERS, PipelineConfig, descri
 from near_miss.outputs.tables import TRACK_COLUMNS
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
-from tatweer_common.paths import display_path
+from tatweer_common.paths import display_path, stored_path
 
 if TYPE_CHECKING:  # report imports cv2; the CLI parser must stay quick to build
     from near_miss.outputs.render import RenderResult
@@ -265,7 +265,7 @@ def _summary(config: PipelineConfig, source, meta, end: int) -> RunSummary:
     from near_miss.outputs.report import RunSummary
 
     return RunSummary(
-        video={"path": str(source.path), "origin": source.origin, "note": source.note,
+        video={"path": display_path(source.path), "origin": source.origin, "note": source.note,
                "frames": meta.frames, "fps": meta.fps, "width": meta.width,
                "height": meta.height, "duration_s": meta.duration_s},
         detection={}, tracking={}, config=config.as_dict(), end_frame=end, run_time_s=0.0,
@@ -338,7 +338,7 @@ def build_artifacts(analysis: Analysis, out: str | Path, render_video: bool = Tr
     from near_miss.outputs.report import write_report
 
     out, s = Path(out), analysis.summary
-    video, cfg, times = Path(s.video["path"]), s.config, s.stage_times
+    video, cfg, times = stored_path(s.video["path"]), s.config, s.stage_times
     paths: dict[str, Path] = {}
     t0 = time.perf_counter()
     if render_video:

@@ -56,3 +56,10 @@ def display_path(path: str | os.PathLike) -> str:
     if resolved.is_relative_to(Path.home()):
         return "~/" + resolved.relative_to(Path.home()).as_posix()
     return given.as_posix()
+
+
+def stored_path(text: str) -> Path:
+    """A path written by ``display_path`` back as a usable path (relative ones are relative
+    to the project root, ``~`` is the home folder)."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else project_root() / path
