@@ -74,6 +74,8 @@ def install_cells(notebooks: list[Path], url: str) -> list[Path]:
             continue
         cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                 "source": new.splitlines(keepends=True)}
+        if nb.get("nbformat", 4) > 4 or nb.get("nbformat_minor", 0) >= 5:  # cells carry ids
+            cell["id"] = code[0].get("id", "bootstrap") if first.startswith(MARKER) else "bootstrap"
         if first.startswith(MARKER):
             code[0].update(cell)
         else:
