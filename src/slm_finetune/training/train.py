@@ -263,13 +263,16 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
 def build_trainer(
     model, datasets, collator, config: TrainConfig, precision: Precision
 ) -> tuple[Any, Any, Any]:
-    """`transformers.Trainer` with early stopping and the step timer."""
-    from transformers import EarlyStoppingCallback, Trainer
+    """`transformers.Trainer` with early stopping and the step timer; its validation passes run
+    on a merged bf16 copy of the model when training in bf16 on a CPU (`fast_eval`)."""
+    from transformers import EarlyStoppingCallback
+
+    from slm_finetune.training.fast_eval import trainer_class
 
     train_ds, val_ds = datasets
     early_stop = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
     timer = step_timer()
-    trainer = Trainer(
+    trainer = trainer_class()(
         model=model,
         args=training_arguments(config, len(train_ds), precision),
         train_dataset=train_ds,
