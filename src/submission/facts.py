@@ -95,6 +95,14 @@ class FineTuneFacts:
         return next((r for r in self.evaluation["table"] if r["metric"].startswith(metric)), None)
 
 
+def gap_text(event: dict[str, Any], pixels: str = "px") -> str:
+    """How far apart an event's boxes were: relative to their size when the run measured so,
+    else centre distance in ``pixels`` (the unit's word: "px" in text, "pixels" spoken)."""
+    if event.get("units") == "size":
+        return f"boxes {event['distance']:.2f} of their size apart"
+    return f"{event['distance_px']:.0f} {pixels} apart"
+
+
 def _bench(root: Path) -> BenchFacts | None:
     if not (root / "outputs/benchmark.csv").is_file():
         return None
@@ -122,7 +130,7 @@ def _num(value: Any) -> float:
 def _incidents(root: Path) -> dict[str, Any] | None:
     if not (root / INCIDENTS).is_file():
         return None
-    from near_miss.evaluation.evaluate import table_totals
+    from near_miss.evaluation.scoring import table_totals
 
     return table_totals(load_csv(root, INCIDENTS))
 

@@ -12,13 +12,12 @@ skip the detector (``--no-cache`` detects again).
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from near_miss.evaluation.labels import read_labels
-from near_miss.evaluation.scoring import ClipScore, score_clip, totals
+from near_miss.evaluation.scoring import ClipScore, score_clip, scores_table, totals
 from tatweer_common.io import atomic_path
 from tatweer_common.paths import display_path
 
@@ -83,38 +82,7 @@ def totals_line(t: dict) -> str:
 
 
 def save_scores(scores: list[ClipScore], path: Path) -> Path:
-    rows = []
-    for s in scores:
-        base = {"clip": s.clip.name, "duration_s": round(s.duration_s, 2), "events": s.events,
-                "false_alarms": s.false_alarms}
-        for w in s.windows:
-            rows.append({**base, "label": w.window.kind, "start_s": w.window.start_s,
-                         "end_s": w.window.end_s, "found": w.found, "level": w.level,
-                         "detected_kind": w.kind})
-        if not s.windows:
-            rows.append({**base, "label": "none"})
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+        scores_table(scores).to_csv(tmp, index=False)
     return path
-
-
-def table_totals(table: pd.DataFrame) -> dict:
-    """The totals of ``totals()`` recomputed from a saved ``incident_eval.csv`` table."""
-    incidents = table[table["label"].isin(["collision", "near_miss"])]
-    collisions = incidents[incidents["label"] == "collision"]
-    normal = table[table["label"] == "none"]
-    minutes = normal["duration_s"].sum() / 60.0
-    high = incidents["found"].astype(bool) & (incidents["level"] == "High")
-    clips = table.drop_duplicates("clip")
-    return {
-        "incidents": len(incidents),
-        "found": int(incidents["found"].astype(bool).sum()),
-        "found_high": int(high.sum()),
-        "collisions": len(collisions),
-        "collisions_high": int(high[collisions.index].sum()),
-        "normal_minutes": minutes,
-        "normal_false_alarms": int(normal["false_alarms"].sum()),
-        "false_alarms_per_min": normal["false_alarms"].sum() / minutes if minutes else math.nan,
-        "false_alarms_incident_clips": int(clips[clips["label"] != "none"]["false_alarms"].sum()),
-    }

@@ -66,21 +66,49 @@ def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore
     return ClipScore(clip, duration_s, len(events), tuple(results), alarms)
 
 
-def totals(scores: list[ClipScore]) -> dict:
-    """Incidents found (and High), collisions found High, false alarms per normal minute."""
-    windows = [w for s in scores for w in s.windows]
-    collisions = [w for w in windows if w.window.kind == "collision"]
-    normal = [s for s in scores if s.clip.normal]
-    minutes = sum(s.duration_s for s in normal) / 60.0
-    normal_alarms = sum(s.false_alarms for s in normal)
+TABLE_COLUMNS = ("clip", "duration_s", "events", "false_alarms", "label", "start_s", "end_s",
+                 "found", "level", "detected_kind")
+
+
+def scores_table(scores: list[ClipScore]) -> pd.DataFrame:
+    """One row per incident window (``label`` its kind), one per clip without any (``none``
+    for normal traffic, ``possible`` for a clip with only ambiguous windows): the table
+    ``evaluate`` saves as ``incident_eval.csv``."""
+    rows = []
+    for s in scores:
+        base = {"clip": s.clip.name, "duration_s": round(s.duration_s, 2), "events": s.events,
+                "false_alarms": s.false_alarms}
+        rows += [{**base, "label": w.window.kind, "start_s": w.window.start_s,
+                  "end_s": w.window.end_s, "found": w.found, "level": w.level,
+                  "detected_kind": w.kind} for w in s.windows]
+        if not s.windows:
+            rows.append({**base, "label": "none" if s.clip.normal else "possible"})
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def table_totals(table: pd.DataFrame) -> dict:
+    """Incidents found (and High), collisions found High, false alarms per normal minute, from
+    ``scores_table`` or the ``incident_eval.csv`` it was saved as."""
+    incidents = table[table["label"].isin(["collision", "near_miss"])]
+    found = incidents["found"].astype(bool)
+    high = found & (incidents["level"] == "High")
+    normal = table[table["label"] == "none"]
+    minutes = float(normal["duration_s"].sum()) / 60.0
+    normal_alarms = int(normal["false_alarms"].sum())
+    clips = table.drop_duplicates("clip")
     return {
-        "incidents": len(windows),
-        "found": sum(w.found for w in windows),
-        "found_high": sum(w.found and w.level == "High" for w in windows),
-        "collisions": len(collisions),
-        "collisions_high": sum(w.found and w.level == "High" for w in collisions),
+        "incidents": len(incidents),
+        "found": int(found.sum()),
+        "found_high": int(high.sum()),
+        "collisions": int((incidents["label"] == "collision").sum()),
+        "collisions_high": int(high[incidents["label"] == "collision"].sum()),
         "normal_minutes": minutes,
         "normal_false_alarms": normal_alarms,
         "false_alarms_per_min": normal_alarms / minutes if minutes else math.nan,
-        "false_alarms_incident_clips": sum(s.false_alarms for s in scores if not s.clip.normal),
+        "false_alarms_incident_clips": int(clips[clips["label"] != "none"]["false_alarms"].sum()),
     }
+
+
+def totals(scores: list[ClipScore]) -> dict:
+    """``table_totals`` of these scores."""
+    return table_totals(scores_table(scores))

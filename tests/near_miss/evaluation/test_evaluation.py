@@ -10,7 +10,7 @@ import pytest
 
 from near_miss.evaluation import evaluate as ev
 from near_miss.evaluation.labels import Clip, Window, read_labels
-from near_miss.evaluation.scoring import score_clip, totals
+from near_miss.evaluation.scoring import score_clip, table_totals, totals
 from tatweer_common.errors import UserError
 
 HEADER = "file,kind,start_s,end_s,road_users,description\n"
@@ -132,5 +132,14 @@ def test_totals_read_back_from_the_saved_table_equal_the_scored_ones(tmp_path):
     missed = score_clip(Clip(Path("m.mp4"), (Window("collision", 1.0, 2.0),)), events(), 5.0)
     scores = [normal, crash, missed]
     table = pd.read_csv(ev.save_scores(scores, tmp_path / "t.csv"))
-    assert ev.table_totals(table) == pytest.approx(totals(scores))
-    assert ev.table_totals(table)["collisions_high"] == 1
+    assert table_totals(table) == pytest.approx(totals(scores))
+    assert table_totals(table)["collisions_high"] == 1
+
+
+def test_a_clip_with_only_ambiguous_windows_is_not_counted_as_normal_traffic():
+    ambiguous = score_clip(Clip(Path("p.mp4"), (Window("possible", 2.0, 3.0),)),
+                           events((9.0, 9.0, 9.0, "Low", "near_miss")), 12.0)
+    normal = score_clip(Clip(Path("n.mp4"), ()), events((1.0, 1.0, 1.0, "Low", "near_miss")), 60.0)
+    t = totals([ambiguous, normal])
+    assert (t["normal_minutes"], t["normal_false_alarms"]) == (1.0, 1)
+    assert t["false_alarms_incident_clips"] == 1 and t["incidents"] == 0
