@@ -15,6 +15,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from tatweer_common.io import write_text_atomic
+
 MARKER = "# Bootstrap (the same cell in every notebook)"
 TEMPLATE = '''{marker}: install this project, cloning it first when the
 # notebook runs outside a checkout (a fresh Colab runtime), then work from the repository root.
@@ -64,11 +66,10 @@ def cell_url(source: str) -> str | None:
 
 def install_cells(notebooks: list[Path], url: str) -> list[Path]:
     """Make the first code cell of each notebook the bootstrap cell; return those changed."""
-    changed = []
+    changed, new = [], cell_source(url)
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        new = cell_source(url)
         first = "".join(code[0]["source"]) if code else ""
         if first == new:
             continue
@@ -80,6 +81,6 @@ def install_cells(notebooks: list[Path], url: str) -> list[Path]:
             code[0].update(cell)
         else:
             nb["cells"].insert(nb["cells"].index(code[0]) if code else 0, cell)
-        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
         changed.append(path)
     return changed

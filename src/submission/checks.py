@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from submission.artifacts import Artifact
@@ -106,12 +107,16 @@ def notebook_problems(root: Path, notebooks: list[str]) -> list[str]:
     return problems
 
 
-def machine_folders(root: Path) -> tuple[str, ...]:
-    """This machine's folders that must not appear in outputs: the checkout, its parent
-    folder and the home folder (each with a trailing slash)."""
+def machine_folders(root: Path) -> dict[str, str]:
+    """This machine's folders that must not appear in outputs, each with its relative form:
+    the checkout (``""``), its parent folder (``"../"``) and the home folder (``"~/"``), each
+    with a trailing slash, the most specific first."""
     here = root.resolve()
-    return tuple(dict.fromkeys(f"{str(p).rstrip('/')}/" for p in (here, here.parent, Path.home())
-                               if len(p.parts) > 1))
+    folders: dict[str, str] = {}
+    for folder, relative in ((here, ""), (here.parent, "../"), (Path.home(), "~/")):
+        if len(folder.parts) > 1:
+            folders.setdefault(f"{str(folder).rstrip('/')}/", relative)
+    return folders
 
 
 def _output_text(output: dict) -> str:
@@ -122,12 +127,12 @@ def _output_text(output: dict) -> str:
     return "".join("".join(p) if isinstance(p, list) else p for p in parts)
 
 
-def absolute_path_problems(rel: str, cells: list, folders: tuple[str, ...]) -> list[str]:
+def absolute_path_problems(rel: str, cells: list, folders: Iterable[str]) -> list[str]:
     """One line per cell whose code names any absolute path, or whose outputs name one of
     this machine's ``folders``. (Outputs may quote paths legitimately: a generated IT answer
     says ``C:\\ProgramData`` or ``/opt/...``; a folder of this machine never belongs there.)
     """
-    problems = []
+    folders, problems = list(folders), []
     for n, cell in enumerate(cells, 1):
         match = ABS_PATH.search("".join(cell.get("source", [])))
         if match:

@@ -66,13 +66,11 @@ def execute_in_place(root: Path, path: Path, timeout: int) -> bool:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             relative_paths(output, root)
-    text = nbformat.writes(nb)
-    cells = nbformat.reads(text, as_version=4).cells
-    problems = checks.absolute_path_problems(rel, cells, checks.machine_folders(root))
+    problems = checks.absolute_path_problems(rel, nb.cells, checks.machine_folders(root))
     for problem in problems:
         print(f"  {problem}")
     if not problems:
-        write_text_atomic(path, text + "\n")
+        write_text_atomic(path, nbformat.writes(nb) + "\n")
     print(f"{rel}: {'written' if not problems else 'NOT written'} "
           f"({time.perf_counter() - start:.0f} s)")
     return not problems
@@ -84,8 +82,7 @@ def relative_paths(output: dict, root: Path) -> None:
     Library warnings print the absolute path of the installed file
     (``/home/me/repo/.venv/lib/...``); the committed notebook shows ``.venv/lib/...``.
     """
-    here = root.resolve()
-    swaps = [(f"{here}/", ""), (f"{here.parent}/", "../"), (f"{Path.home()}/", "~/")]
+    swaps = checks.machine_folders(root).items()
 
     def fix(text: str) -> str:
         for old, new in swaps:

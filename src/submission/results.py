@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from submission import artifacts
-from submission.facts import FineTuneFacts, NearMissFacts, finetune_facts, near_miss_facts
+from submission.facts import (
+    FineTuneFacts,
+    NearMissFacts,
+    finetune_facts,
+    gap_text,
+    near_miss_facts,
+)
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
 from tatweer_common.paths import project_root
@@ -136,12 +142,10 @@ def _events_bullet(f: NearMissFacts) -> str:
 
 
 def _episode_text(event: dict) -> str:
-    """The event's episode span and gap: relative to the pair's size when measured so."""
+    """The event's episode span and how far apart its boxes were."""
     span = (f" (episode {event['start_sec']:.1f}-{event['end_sec']:.1f} s)"
             if "start_sec" in event else "")
-    if event.get("units") == "size":
-        return f"{span}, boxes {event['distance']:.2f} of their size apart"
-    return f"{span}, {event['distance_px']:.0f} px apart"
+    return f"{span}, {gap_text(event)}"
 
 
 def _metric_text(f: FineTuneFacts, metric: str, label: str = "", digits: int = 3) -> str:

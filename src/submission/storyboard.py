@@ -18,6 +18,7 @@ from submission.facts import (
     FineTuneFacts,
     NearMissFacts,
     finetune_facts,
+    gap_text,
     near_miss_facts,
 )
 from submission.scenes import Clip, Scene
@@ -119,11 +120,9 @@ def footage(root: Path, nm: NearMissFacts) -> list[Scene]:
     if top:
         start = max(0.0, top["timestamp_sec"] - 1.5)
         end = min(nm.video["duration_s"], top["timestamp_sec"] + 2.0)
-        gap = (f"their boxes {top['distance']:.2f} of their size apart"
-               if top.get("units") == "size" else f"{top['distance_px']:.0f} pixels apart")
         scenes.append(Scene("replay", [
             f"Slowed down, the highest-risk event: a {top['class_1']} and a {top['class_2']} "
-            f"at {top['timestamp_sec']:.1f} seconds, {gap}.",
+            f"at {top['timestamp_sec']:.1f} seconds, {gap_text(top, 'pixels')}.",
             f"The time to collision is {top['ttc_sec']:.2f} seconds, risk score "
             f"{top['risk_score']:.2f}, level {top['risk_level']}.",
         ], clip=Clip(video, start, end, speed=0.5)))
@@ -132,6 +131,8 @@ def footage(root: Path, nm: NearMissFacts) -> list[Scene]:
 
 def technical(root: Path, canvas: Canvas, nm: NearMissFacts) -> Scene:
     """The collision course and the episode, on the run's own event."""
+    from near_miss.nearmiss.detector import PET_THRESHOLD_S
+
     sentences = [
         "The technical challenge: telling a near miss from ordinary traffic.",
         "Time to collision alone also flags cars that merely pass.",
@@ -139,7 +140,8 @@ def technical(root: Path, canvas: Canvas, nm: NearMissFacts) -> Scene:
         "logged once at its worst moment.",
     ]
     bullets = ["Box time to contact: when the two boxes first touch at constant velocity",
-               "Collision course: contact soon, or paths crossing < 1 s apart (PET)",
+               f"Collision course: contact soon, or paths crossing < {PET_THRESHOLD_S:.0f} s "
+               "apart (PET)",
                "Episode: opens when the pair qualifies, logged once at its peak",
                "Circles: positions now; squares: at the closest approach"]
     event = diagram.pick_event(nm.events) if len(nm.events) else None

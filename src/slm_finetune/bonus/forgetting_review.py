@@ -22,7 +22,6 @@ from slm_finetune.bonus.forgetting import CATEGORIES, FLUENCY, table_row
 
 REVIEW_FILE = "outputs/forgetting_review.json"
 MODELS = ("base", "ft")
-NAMES = {"base": "base", "ft": "fine-tuned"}
 
 
 def answer_sha1(answer: str) -> str:
