@@ -263,11 +263,13 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
 def build_trainer(
     model, datasets, collator, config: TrainConfig, precision: Precision
 ) -> tuple[Any, Any, Any]:
-    """`transformers.Trainer` with early stopping and the step timer; its validation passes run
-    on a merged bf16 copy of the model when training in bf16 on a CPU (`fast_eval`)."""
+    """`transformers.Trainer` with early stopping, the step timer and a heap trim after every
+    step (`heap`); its validation passes run on a merged bf16 copy of the model when training
+    in bf16 on a CPU (`fast_eval`)."""
     from transformers import EarlyStoppingCallback
 
     from slm_finetune.training.fast_eval import trainer_class
+    from slm_finetune.training.heap import trim_callback
 
     train_ds, val_ds = datasets
     early_stop = EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
@@ -278,7 +280,7 @@ def build_trainer(
         train_dataset=train_ds,
         eval_dataset=val_ds,
         data_collator=collator,
-        callbacks=[early_stop, timer],
+        callbacks=[early_stop, timer, trim_callback()],
     )
     return trainer, early_stop, timer
 

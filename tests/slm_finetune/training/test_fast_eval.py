@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from slm_finetune.training.fast_eval import mean_batch_loss, merged_bf16_copy
+from slm_finetune.training import fast_eval
+from slm_finetune.training.fast_eval import (
+    mean_batch_loss,
+    merged_bf16_copy,
+    response_loss,
+    trainer_class,
+)
 
 
 def tiny_lora_model():
@@ -53,3 +59,38 @@ def test_the_loss_is_the_batch_size_weighted_mean_of_batch_losses():
 
     loss, n = mean_batch_loss(Fixed(), batches())
     assert n == 5 and abs(loss - (3 * 12 + 2 * 20) / 5) < 1e-9
+
+
+def padded_batch():
+    torch.manual_seed(2)
+    ids = torch.randint(0, 64, (3, 16))
+    mask = torch.ones_like(ids)
+    mask[1, 11:] = 0  # a shorter example, padded on the right as the collator does
+    labels = ids.clone()
+    labels[:, :6] = -100
+    labels[mask == 0] = -100
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def test_the_output_layer_on_response_tokens_gives_the_models_own_loss(monkeypatch):
+    model = merged_bf16_copy(tiny_lora_model()).float()
+    batch = padded_batch()
+    with torch.inference_mode():
+        expected = float(model(**batch).loss)
+        assert abs(response_loss(model, batch) - expected) < 1e-5
+        monkeypatch.setattr(fast_eval, "HEAD_CHUNK", 5)  # several chunks, a partial last one
+        assert abs(response_loss(model, batch) - expected) < 1e-5
+
+
+def test_the_trainer_reads_the_sorted_validation_set_in_order(tmp_path):
+    from datasets import Dataset
+    from transformers import TrainingArguments
+
+    lengths = [2, 3, 5, 8, 9, 12]
+    data = Dataset.from_dict({"input_ids": [[1] * n for n in lengths]})
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_eval_batch_size=2,
+                             train_sampling_strategy="group_by_length", use_cpu=True,
+                             report_to="none", seed=3)
+    trainer = trainer_class()(model=tiny_lora_model(), args=args, eval_dataset=data,
+                              data_collator=lambda rows: [len(r["input_ids"]) for r in rows])
+    assert [n for batch in trainer.get_eval_dataloader() for n in batch] == lengths
