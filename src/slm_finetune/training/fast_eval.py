@@ -31,6 +31,8 @@ import copy
 import functools
 from typing import Any
 
+from slm_finetune.data.features import IGNORE_INDEX
+
 
 def merged_bf16_copy(model: Any) -> Any:
     """A bf16 copy of ``model`` with its LoRA adapters merged in, in eval mode."""
@@ -46,8 +48,8 @@ HEAD_CHUNK = 2048  # tokens per output-layer call: 2048 x 49,152 float32 logits 
 
 
 def response_loss(model: Any, batch: dict[str, Any]) -> float:
-    """The model's causal-LM loss on ``batch`` (mean over the tokens whose label is not -100),
-    with the output layer applied to those tokens only."""
+    """The model's causal-LM loss on ``batch`` (mean over the tokens whose label is not
+    ``IGNORE_INDEX``), with the output layer applied to those tokens only."""
     import torch.nn.functional as F
 
     if getattr(getattr(model, "config", None), "model_type", None) not in HEAD_SPLIT_TYPES:
@@ -55,7 +57,7 @@ def response_loss(model: Any, batch: dict[str, Any]) -> float:
     hidden = model.get_decoder()(input_ids=batch["input_ids"],
                                  attention_mask=batch["attention_mask"]).last_hidden_state
     labels = batch["labels"][:, 1:]  # token t predicts token t + 1
-    scored = labels != -100
+    scored = labels != IGNORE_INDEX
     states, targets = hidden[:, :-1][scored], labels[scored]
     head = model.get_output_embeddings()
     total = 0.0
