@@ -90,14 +90,14 @@ def markdown_headings(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def offline_video_or_skip() -> Path:
-    """The offline sample video; skips the test when it or the YOLOv5n weights are absent."""
+    """The offline sample video; skips the test when it or the YOLOv8n weights are absent."""
     import pytest
 
-    from near_miss.detection import yolov5_weights
+    from near_miss.detection import CHECKPOINTS
     from near_miss.ingest import offline_video
 
     video = offline_video()
-    missing = [p for p in (video, yolov5_weights()) if not p.is_file()]
+    missing = [p for p in (video, CHECKPOINTS["yolov8n"].asset) if not p.is_file()]
     if missing:
         pytest.skip(f"offline assets absent: {', '.join(map(str, missing))}")
     return video

@@ -15,15 +15,16 @@ from typing import Any
 from tatweer_common.errors import UserError
 
 TRACKERS = ("centroid", "sort", "bytetrack")
-BACKENDS = ("torch", "onnx", "onnx-int8")  # detector backends (near_miss.detection.load_detector)
+BACKENDS = ("torch", "onnx", "openvino")  # detector backends (near_miss.detection.load_detector)
+BACKEND_TITLES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "openvino": "OpenVINO"}
 
 
 @dataclass
 class PipelineConfig:
     """Every setting of ``python -m near_miss run``.
 
-    The detector defaults (ONNX Runtime at 640x640, stride 2, pipelined, centroid tracker) are
-    the benchmark's pick (``python -m near_miss bench``, ``outputs/benchmark.csv``): the
+    The detector defaults (YOLOv8n on OpenVINO at 640 rect, stride 2, pipelined, centroid
+    tracker) are the benchmark's pick (``python -m near_miss bench``, ``outputs/benchmark.csv``): the
     fastest configuration that finds every labelled incident the spec's settings find with no
     more false alarms; ``PRESETS["spec"]`` (``--preset spec``) are the spec's own.
     ``event_active_s``: how long a logged near miss stays "active" in the annotated video
@@ -33,11 +34,10 @@ class PipelineConfig:
     video: str | None = None  # path or URL; None = the spec's YouTube video, else offline sample
     out: str = "outputs"
     data_dir: str = "data"
-    detector: str = "auto"  # "auto" | "yolov8n" | "yolov5n" | a path to weights
+    detector: str = "auto"  # "auto" (= "yolov8n") | "yolov8s" | a path to ultralytics weights
     imgsz: int = 640
-    backend: str = "onnx"  # "torch" | "onnx" (onnxruntime) | "onnx-int8" (see detection)
-    rect: bool = False  # letterbox to the frame's aspect ratio (multiple of 32), not a square
-    calibration_video: str | None = None  # onnx-int8: calibrate on it (default: the video)
+    backend: str = "openvino"  # "torch" | "onnx" (onnxruntime) | "openvino" (see detection)
+    rect: bool = True  # letterbox to the frame's aspect ratio (multiple of 32), not a square
     conf: float = 0.4
     stride: int = 2
     max_frames: int | None = None  # first N source frames (N / stride detected); None = all
@@ -150,7 +150,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def describe(config: PipelineConfig) -> str:
     """One line naming the detector settings a run uses."""
-    backend = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime INT8"}
+    backend = BACKEND_TITLES
     size = f"{config.imgsz} rect" if config.rect else f"{config.imgsz}x{config.imgsz}"
     mode = "pipelined" if config.pipelined else "sequential"
     return (f"{backend.get(config.backend, config.backend)} {size}, stride {config.stride}, "

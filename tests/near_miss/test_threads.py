@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from near_miss.config import PipelineConfig
-from near_miss.detection import yolov5_weights
+from near_miss.detection import CHECKPOINTS
 from near_miss.ingest import offline_video, read_frame, video_metadata
 from near_miss.pipeline import run_pipeline
 from near_miss.threads import ThreadedPipeline
@@ -73,7 +73,7 @@ def test_bad_sizes_are_rejected():
 
 @pytest.mark.slow
 def test_pipelined_and_sequential_runs_give_the_same_tables_and_video(tmp_path, monkeypatch):
-    if not (offline_video().is_file() and yolov5_weights().is_file()):
+    if not (offline_video().is_file() and CHECKPOINTS["yolov8n"].asset.is_file()):
         pytest.skip("offline assets absent")
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))
     runs = []

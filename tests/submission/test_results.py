@@ -24,7 +24,7 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert main(["results", "--root", str(tree)]) == 0
     text = section(tree)
     assert "offline stand-in clip crosswalk_intersection.mp4" in text
-    assert "yolov5n (AGPL-3.0) (offline stand-in for YOLOv8n)" in text
+    assert "Detector yolov8n-openvino-bf16 (AGPL-3.0), stride" in text
     assert "2 near-miss events" in text and "High 1, Medium 0, Low 1" in text
     assert "1/2 incidents found (1 High; collisions High 1/1), 3 false alarms in 1.0 min" in text
     assert "TTC 0.80 s, risk score 0.71 (High)" in text

@@ -1,8 +1,8 @@
 """The ``bench`` command (spec Task 1.7): speed and quality of each CPU configuration.
 
-A configuration is a backend (PyTorch, ONNX Runtime, ONNX Runtime INT8), an input size and
-letterbox (square or the frame's aspect, "rect"), a stride, sequential or pipelined, and a
-tracker. For each one:
+A configuration is a detector (YOLOv8n, or YOLOv8s), a backend (PyTorch, ONNX Runtime,
+OpenVINO at the CPU's native precision), an input size and letterbox (square or the frame's
+aspect, "rect"), a stride, sequential or pipelined, and a tracker. For each one:
 
 * **speed**, on the benchmark video (the spec's by default): source frames per second end to
   end without the annotated video (decode to events) and with it (decode to events plus the
@@ -11,9 +11,10 @@ tracker. For each one:
 * **detection agreement** with PyTorch 640x640 on the same video: the share of its boxes
   (confidence >= 0.4) that the configuration also finds (same class, IoU >= 0.5);
 * **quality on labelled clips** (``--labels``): labelled incidents found and false alarms per
-  minute of normal traffic, through the evaluate command (cached detections per clip and
-  model, so each model pays its detector once); the spec's ``missed_events_%`` column is the
-  share of labelled incidents missed.
+  minute, through the evaluate command on cached detections (``detection.cache``: one
+  stride-1 table per clip, network, precision and input size serves every stride, tracker and
+  runtime of that precision; the OpenVINO detector of the same precision fills it, the fastest
+  runtime); the spec's ``missed_events_%`` column is the share of labelled incidents missed.
 
 ``recommend`` picks the default of ``run``: the fastest configuration (with the video) that
 finds every labelled incident the spec's configuration finds, with no more false alarms.
@@ -35,6 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from near_miss.config import BACKEND_TITLES
+from near_miss.detection.loader import CHECKPOINTS
 from tatweer_common.io import atomic_path, write_text_atomic
 from tatweer_common.paths import display_path
 
@@ -44,40 +47,46 @@ AGREEMENT_CONF = 0.4  # the spec's detection threshold
 
 @dataclass(frozen=True)
 class BenchConfig:
-    backend: str  # "torch" | "onnx" | "onnx-int8"
+    backend: str  # "torch" | "onnx" | "openvino"
     imgsz: int
     rect: bool  # letterbox to the frame's aspect ratio instead of a square
     stride: int
     pipelined: bool
     tracker: str = "centroid"
+    detector: str = "yolov8n"
 
     @property
     def label(self) -> str:
-        backend = {"torch": "PyTorch", "onnx": "ONNX Runtime",
-                   "onnx-int8": "ONNX Runtime INT8"}[self.backend]
         size = f"{self.imgsz} rect" if self.rect else f"{self.imgsz}x{self.imgsz}"
         mode = "pipelined" if self.pipelined else "sequential"
+        model = "" if self.detector == "yolov8n" else f"{CHECKPOINTS[self.detector].title} "
         tracker = "" if self.tracker == "centroid" else f", {self.tracker}"
-        return f"{backend} {size}, stride {self.stride}, {mode}{tracker}"
+        backend = BACKEND_TITLES[self.backend]
+        return f"{model}{backend} {size}, stride {self.stride}, {mode}{tracker}"
 
     def overrides(self) -> dict:
         return {"backend": self.backend, "imgsz": self.imgsz, "rect": self.rect,
-                "stride": self.stride, "pipelined": self.pipelined, "tracker": self.tracker}
+                "stride": self.stride, "pipelined": self.pipelined, "tracker": self.tracker,
+                "detector": self.detector}
 
 
 SPEC_DEFAULT = BenchConfig("torch", 640, False, 2, False)  # the spec's literal settings
-REFERENCE_MODEL = ("torch", 640, False)  # detection agreement is measured against it
+REFERENCE_MODEL = ("yolov8n", "torch", 640, False)  # detection agreement is measured against it
 
 
 def _grid() -> list[BenchConfig]:
-    """One factor at a time around ONNX 640 rect, stride 2, pipelined."""
-    base = BenchConfig("onnx", 640, True, 2, True)
-    out = [SPEC_DEFAULT, replace(SPEC_DEFAULT, pipelined=True), replace(base, rect=False), base]
-    out += [replace(base, imgsz=s) for s in (416, 320)]
-    out += [replace(base, stride=s) for s in (1, 3, 4)]
-    out += [replace(base, backend="onnx-int8", stride=s) for s in (2, 1, 3)]
+    """The spec's settings; every backend at 640 square and rect, strides 1-3 (pipelined);
+    then one factor at a time around OpenVINO 640 rect, stride 2: sequential, the other
+    trackers, YOLOv8s (at rect only: its labelled-clip pass costs ~3x YOLOv8n's)."""
+    out = [SPEC_DEFAULT, replace(SPEC_DEFAULT, pipelined=True)]
+    out += [BenchConfig(backend, 640, rect, stride, True)
+            for backend in ("torch", "onnx", "openvino") for rect in (False, True)
+            for stride in (1, 2, 3)]
+    out.remove(replace(SPEC_DEFAULT, pipelined=True))
+    base = BenchConfig("openvino", 640, True, 2, True)
     out += [replace(base, pipelined=False)]
     out += [replace(base, tracker=t) for t in ("sort", "bytetrack")]
+    out += [replace(base, detector="yolov8s")]
     return out
 
 
@@ -92,13 +101,13 @@ class BenchSettings:
 
     @classmethod
     def quick(cls) -> BenchSettings:
-        base = BenchConfig("onnx", 640, True, 2, True)
-        return cls((SPEC_DEFAULT, base, replace(base, backend="onnx-int8"),
-                    replace(base, imgsz=320)), max_frames=150)
+        base = BenchConfig("openvino", 640, True, 2, True)
+        return cls((SPEC_DEFAULT, replace(base, rect=False), base,
+                    replace(base, backend="onnx")), max_frames=150)
 
     @classmethod
     def smoke(cls) -> BenchSettings:
-        base = BenchConfig("onnx", 320, True, 2, True)
+        base = BenchConfig("openvino", 320, True, 2, True)
         return cls((replace(SPEC_DEFAULT, imgsz=320), base), max_frames=12)
 
 
@@ -189,26 +198,26 @@ class VideoBench:
         self._quality: dict[tuple, dict] = {}
         self._tables: dict[str, pd.DataFrame] = {}  # model key -> detections >= 0.4
 
-    def model(self, backend: str, imgsz: int, rect: bool):
-        key = (backend, imgsz, rect)
+    def model(self, detector: str, backend: str, imgsz: int, rect: bool):
+        key = (detector, backend, imgsz, rect)
         if key not in self._models:
             from near_miss.detection import detect_objects, load_detector
             from near_miss.ingest import read_frame
 
             with contextlib.redirect_stdout(io.StringIO()):
-                model = load_detector("auto", imgsz=imgsz, rect=rect, backend=backend,
-                                      calibration_video=self.video)
+                model = load_detector(detector, imgsz=imgsz, rect=rect, backend=backend)
                 detect_objects(read_frame(self.video, 0), model)  # export, session, warm-up
             self._models[key] = model
         return self._models[key]
 
     def row(self, cfg: BenchConfig) -> dict:
-        model = self.model(cfg.backend, cfg.imgsz, cfg.rect)
+        model = self.model(cfg.detector, cfg.backend, cfg.imgsz, cfg.rect)
         plain_s, detect_ms = self.time_run(cfg, model, video=False)
         video_s, _ = self.time_run(cfg, model, video=True)
         quality = self.quality(cfg)
         return {
             "optimization": cfg.label, **cfg.overrides(), "model": model.name,
+            "precision": model.precision,
             "video": self.video.name, "frames": self.frames,
             "fps": self.frames / video_s, "fps_no_video": self.frames / plain_s,
             "wall_s": video_s, "wall_no_video_s": plain_s, "detect_ms": detect_ms,
@@ -257,18 +266,31 @@ class VideoBench:
             tables.append(self._tables[key])
         return detection_recall(*tables, range(0, self.frames, cfg.stride))
 
+    def quality_model(self, cfg: BenchConfig):
+        """The detector that fills (or reads) the labelled clips' tables for ``cfg``: OpenVINO
+        at ``cfg``'s precision (fp32 for PyTorch and ONNX Runtime, which give its boxes)."""
+        from near_miss.detection.openvino_backend import OpenVinoDetector
+
+        model = self.model(cfg.detector, cfg.backend, cfg.imgsz, cfg.rect)
+        if isinstance(model, OpenVinoDetector) or model.precision != "fp32":
+            return model
+        torch_model = self.model(cfg.detector, "torch", cfg.imgsz, cfg.rect)
+        return OpenVinoDetector.from_torch(torch_model, precision="fp32")
+
     def quality(self, cfg: BenchConfig) -> dict:
         """Incidents found and false alarms on the labelled clips (memoised per setting)."""
         if self.labels is None:
             return {}
+        from near_miss.detection.cache import model_key
         from near_miss.evaluation.evaluate import evaluate
         from near_miss.evaluation.scoring import totals
 
-        key = (cfg.backend, cfg.imgsz, cfg.rect, cfg.stride, cfg.tracker)
+        model = self.quality_model(cfg)
+        key = (model_key(model, cfg.imgsz, cfg.rect), cfg.stride, cfg.tracker)
         if key not in self._quality:
             settings = {k: v for k, v in cfg.overrides().items() if k != "pipelined"}
             with contextlib.redirect_stdout(io.StringIO()):
-                scores = evaluate(self.labels, **settings)
+                scores = evaluate(self.labels, model=model, **settings)
             t = totals(scores)
             found = sorted(f"{s.clip.name}@{w.window.start_s:g}" for s in scores
                            for w in s.windows if w.found)
@@ -302,7 +324,7 @@ def recommend(table: pd.DataFrame) -> dict:
     pick = (ok if len(ok) else table).sort_values("fps", ascending=False).iloc[0]
     return {"optimization": pick["optimization"], "why": why,
             "settings": {k: pick[k] for k in ("backend", "imgsz", "rect", "stride",
-                                              "pipelined", "tracker")},
+                                              "pipelined", "tracker", "detector")},
             "pooled": {"fps": float(pick["fps"]),
                        "recall": float(pick["detection_agreement_%"]),
                        "missed_events": float(pick.get("missed_events_%", math.nan))}}

@@ -14,13 +14,12 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from near_miss.config import BACKEND_TITLES
 from near_miss.outputs.plots import save_figure
-
-BACKENDS = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime INT8"}
 
 
 def _panel(ax, table: pd.DataFrame, y: str, label: str, real_time: float | None) -> None:
-    data = table.assign(backend=table["backend"].map(BACKENDS))
+    data = table.assign(backend=table["backend"].map(BACKEND_TITLES))
     sns.scatterplot(data=data, x="fps", y=y, hue="backend", style="stride", s=70, ax=ax)
     if real_time:
         ax.axvline(real_time, color="#888888", ls="--", lw=1)

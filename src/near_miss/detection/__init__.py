@@ -1,11 +1,12 @@
-"""Detection stage (spec Task 1.2): YOLO models, the ONNX Runtime backend, the offline loader.
+"""Detection stage (spec Task 1.2): YOLOv8 models, the ONNX Runtime and OpenVINO backends,
+the loader that finds the weights online or offline.
 
 ``models`` (the ``Detector`` interface, ``detect_objects``, drawing) is the lowest module;
-``yolov5_offline`` and ``onnx_backend`` build on it; ``loader`` picks one. May import
+``onnx_backend`` builds on it, ``openvino_backend`` on that; ``loader`` picks one. May import
 ``near_miss.config`` and ``tatweer_common`` only.
 """
 
-from near_miss.detection.loader import YOLOV5_ASSET, load_detector, yolov5_weights
+from near_miss.detection.loader import CHECKPOINTS, load_detector
 from near_miss.detection.models import (
     CLASS_MAP,
     Box,
@@ -17,8 +18,8 @@ from near_miss.detection.models import (
 )
 
 __all__ = [
+    "CHECKPOINTS",
     "CLASS_MAP",
-    "YOLOV5_ASSET",
     "Box",
     "Detector",
     "default_threads",
@@ -26,5 +27,4 @@ __all__ = [
     "draw_detections",
     "letterbox",
     "load_detector",
-    "yolov5_weights",
 ]

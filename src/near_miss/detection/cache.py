@@ -35,9 +35,14 @@ def video_digest(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def model_key(model, imgsz: int, rect: bool) -> str:
-    """What identifies a detector's output: the model's name (it names a non-torch backend,
-    e.g. ``yolov5n-onnx``) and the input geometry."""
-    return f"{model.name}-{imgsz}{'rect' if rect else 'sq'}"
+    """What identifies a detector's output: the network (``base_name``), the numeric precision
+    it runs at and the input geometry, e.g. ``yolov8n-fp32-640sq``.
+
+    The runtime is not part of the key: PyTorch, ONNX Runtime and OpenVINO fp32 give the same
+    boxes (confidences within 1e-3, tested), so one fp32 table serves all three and the fastest
+    fills it; OpenVINO bf16 boxes differ slightly and get their own (``yolov8n-bf16-640sq``).
+    """
+    return f"{model.base_name}-{model.precision}-{imgsz}{'rect' if rect else 'sq'}"
 
 
 def cache_path(video: Path, model_key: str) -> Path:

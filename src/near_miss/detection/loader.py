@@ -1,34 +1,61 @@
-"""Which detector to load (spec Task 1.2): YOLOv8n online, else the offline YOLOv5n.
+"""Which detector to load (spec Task 1.2): the official Ultralytics YOLOv8n, online or offline.
 
-Resolution order of ``load_detector("auto")``: (1) YOLOv8n through ``ultralytics``
-(``./yolov8n.pt``, the cached copy, else a download with a short timeout, never into the
-repository); (2) the official COCO YOLOv5n checkpoint from the offline assets, with one line
-saying so. ``backend="onnx"`` wraps either in ONNX Runtime (``detection.onnx_backend``),
-``backend="onnx-int8"`` in its int8 quantization (``detection.quantize``).
+``load_detector("auto")`` (= ``"yolov8n"``) finds ``yolov8n.pt`` in this order: ``./yolov8n.pt``,
+the cached copy, a download from the Ultralytics release (short timeout, into the cache, never
+into the repository), then the offline assets' copy, used only when its sha256 is the release
+file's. ``"yolov8s"`` (the more accurate, ~3x slower option) is found the same way; any
+ultralytics ``.pt`` path works too. One line names the file used and why.
+
+``backend="onnx"`` runs the model exported to ONNX by ONNX Runtime (``detection.onnx_backend``),
+``backend="openvino"`` the same ONNX file by OpenVINO (``detection.openvino_backend``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import urllib.request
-import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from near_miss.config import BACKENDS
-from near_miss.detection.models import (
-    LICENCE,
-    Detector,
-    UltralyticsDetector,
-    YOLOv5Detector,
-    default_threads,
-)
+from near_miss.detection.models import LICENCE, Detector, UltralyticsDetector, default_threads
 from tatweer_common.errors import UserError
 from tatweer_common.io import atomic_path
 from tatweer_common.paths import assets_dir, cache_dir, display_path, is_smoke
 
-YOLOV8_NAME = "yolov8n.pt"
-YOLOV8_URL = f"https://github.com/ultralytics/assets/releases/download/v8.3.0/{YOLOV8_NAME}"
-YOLOV5_ASSET = "models/yolov5n.pt"
 DOWNLOAD_TIMEOUT_S = 10
+RELEASE_URL = "https://github.com/ultralytics/assets/releases/download/v8.3.0"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """An official Ultralytics checkpoint: its file name and the sha256 of the offline copy."""
+
+    name: str
+    title: str
+    sha256: str
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.pt"
+
+    @property
+    def url(self) -> str:
+        return f"{RELEASE_URL}/{self.file}"
+
+    @property
+    def asset(self) -> Path:
+        return assets_dir() / "models" / self.file
+
+
+CHECKPOINTS = {c.name: c for c in (
+    Checkpoint("yolov8n", "YOLOv8n",
+               "31e20dde3def09e2cf938c7be6fe23d9150bbbe503982af13345706515f2ef95"),
+    Checkpoint("yolov8s", "YOLOv8s",
+               "1f47a78bf100391c2a140b7ac73a1caae18c32779be7d310658112f7ac9aa78a"),
+)}
+DEFAULT_MODEL = "yolov8n"
+
 
 def download_file(url: str, target: Path, timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
     """Download ``url`` to ``target`` atomically (no partial file is ever left at ``target``)."""
@@ -42,104 +69,85 @@ def download_file(url: str, target: Path, timeout_s: float = DOWNLOAD_TIMEOUT_S)
     return target
 
 
-def find_yolov8_weights() -> Path:
-    """``./yolov8n.pt`` or the cached copy, else download it into the cache (short timeout)."""
-    cached = cache_dir("models") / YOLOV8_NAME
-    for candidate in (Path.cwd() / YOLOV8_NAME, cached):
+def sha256_of(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def find_weights(checkpoint: Checkpoint) -> tuple[Path, str]:
+    """``(weights file, why this one)``: ``./<name>.pt``, the cached copy, a download into the
+    cache, else the offline assets' copy when its sha256 matches."""
+    cached = cache_dir("models") / checkpoint.file
+    for candidate, why in ((Path.cwd() / checkpoint.file, "found in the working folder"),
+                           (cached, "cached")):
         if candidate.is_file():
-            return candidate
-    if is_smoke():
-        raise RuntimeError("smoke run (TATWEER_SMOKE=1): no download attempted")
+            return candidate, why
+    failure = "smoke run, no download attempted"
+    if not is_smoke():
+        try:
+            return download_file(checkpoint.url, cached), "downloaded from the Ultralytics release"
+        except OSError as exc:  # URLError, timeouts and HTTP errors are all OSErrors
+            failure = "the Ultralytics release was unreachable"
+            if not getattr(exc, "reason", None):
+                failure = f"the download failed ({exc})"
+    asset = checkpoint.asset
+    if not asset.is_file():
+        raise UserError(f"{checkpoint.file}: {failure} and there is no offline copy at "
+                        f"{display_path(asset)}")
+    if sha256_of(asset) != checkpoint.sha256:
+        raise UserError(f"{display_path(asset)}: sha256 differs from the official "
+                        f"{checkpoint.file}; refusing to load it")
+    return asset, f"{failure}; offline copy, sha256 verified"
+
+
+def load_checkpoint(name: str, imgsz: int, rect: bool) -> UltralyticsDetector:
+    """An official checkpoint (``CHECKPOINTS``) through ultralytics; prints where it came from."""
+    checkpoint = CHECKPOINTS[name]
+    weights, why = find_weights(checkpoint)
     try:
-        return download_file(YOLOV8_URL, cached)
-    except OSError as exc:  # URLError, timeouts and HTTP errors are all OSErrors
-        reason = getattr(exc, "reason", None) or exc
-        raise RuntimeError(f"download of {YOLOV8_URL} failed ({reason})") from exc
-
-
-def yolov5_weights() -> Path:
-    return assets_dir() / YOLOV5_ASSET
-
-
-def _is_yolov5_repo_checkpoint(path: Path) -> bool:
-    """True for checkpoints pickled by the yolov5 repository (they reference ``models.yolo``)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            pkl = next(n for n in zf.namelist() if n.endswith("data.pkl"))
-            return b"models.yolo" in zf.read(pkl)
-    except (zipfile.BadZipFile, StopIteration, OSError):
-        return False
-
-
-def _load_yolov8(imgsz: int, rect: bool) -> UltralyticsDetector:
-    weights = find_yolov8_weights()
-    try:
-        detector = UltralyticsDetector(weights, imgsz, name="yolov8n", rect=rect)
-    except Exception as exc:  # a corrupt cached file must not stop the offline fallback
-        raise RuntimeError(f"{weights} could not be loaded: {exc}") from exc
-    print(f"detector: YOLOv8n via ultralytics from {display_path(weights)} "
-          f"(Ultralytics, {LICENCE})")
+        detector = UltralyticsDetector(weights, imgsz, name=name, rect=rect)
+    except Exception as exc:  # a corrupt cached or local file: say which one
+        raise UserError(f"{display_path(weights)}: cannot be loaded by ultralytics ({exc})"
+                        ) from exc
+    detector.origin = f"{display_path(weights)} ({why})"
+    print(f"detector: {checkpoint.title} from {display_path(weights)} "
+          f"({why}; Ultralytics, {LICENCE})")
     return detector
 
 
-def _load_yolov5(imgsz: int, rect: bool, why: str | None = None) -> YOLOv5Detector:
-    weights = yolov5_weights()
-    detector = YOLOv5Detector.from_checkpoint(weights, imgsz, rect)
-    reason = f"YOLOv8n unavailable: {why}; " if why else ""
-    print(f"detector: {reason}using offline YOLOv5n checkpoint {display_path(weights)} "
-          f"(Ultralytics, {LICENCE})")
+def load_torch(source: str, imgsz: int, rect: bool) -> UltralyticsDetector:
+    source = DEFAULT_MODEL if source == "auto" else source
+    if source in CHECKPOINTS:
+        return load_checkpoint(source, imgsz, rect)
+    path = Path(source)
+    if not path.is_file():
+        raise UserError(f"{source}: not a detector name (auto, {', '.join(CHECKPOINTS)}) "
+                        f"or a weights file")
+    detector = UltralyticsDetector(path, imgsz, rect=rect)
+    print(f"detector: {detector.name} from {display_path(path)}")
     return detector
 
 
-def load_detector(
-    source: str = "auto", imgsz: int = 640, threads: int | None = None, rect: bool = False,
-    backend: str = "torch", calibration_video: str | Path | None = None,
-) -> Detector:
-    """A ``Detector`` for ``source``: ``auto`` (YOLOv8n, else offline YOLOv5n), ``yolov8n``,
-    ``yolov5n`` or a path to a ``.pt`` checkpoint (ultralytics or yolov5-repository format).
+def load_detector(source: str = "auto", imgsz: int = 640, threads: int | None = None,
+                  rect: bool = False, backend: str = "torch") -> Detector:
+    """A ``Detector`` for ``source``: ``auto`` (= ``yolov8n``), ``yolov8n``, ``yolov8s`` or a
+    path to an ultralytics ``.pt`` checkpoint.
 
-    ``imgsz``/``rect``: see ``letterbox``; ``threads``: torch CPU threads (``default_threads``).
-    ``backend="onnx"``: the same model exported to ONNX and run by onnxruntime
-    (``near_miss.detection.onnx_backend``); ``backend="onnx-int8"``: that model quantized to
-    int8, calibrated on frames of ``calibration_video`` (the video to analyse), or the fp32 ONNX
-    model when int8 loses too many detections (``near_miss.detection.quantize``).
-    Prints one line naming the model used and why."""
+    ``imgsz``/``rect``: see ``letterbox``; ``threads``: CPU threads (``default_threads``).
+    ``backend``: ``torch``, ``onnx`` (ONNX Runtime) or ``openvino`` (see the module docstring).
+    """
     if backend not in BACKENDS:
         raise UserError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "onnx-int8" and not (calibration_video and Path(calibration_video).is_file()):
-        raise UserError(f"backend onnx-int8 needs calibration_video, a video file to calibrate "
-                        f"the int8 model on (got {calibration_video!r})")
-    if backend in ("onnx", "onnx-int8"):
-        from near_miss.detection.onnx_backend import OnnxDetector
-
-        onnx = OnnxDetector.from_torch(load_detector(source, imgsz, threads, rect), threads)
-        if backend == "onnx":
-            return onnx
-        from near_miss.detection.quantize import load_int8
-
-        return load_int8(onnx, Path(calibration_video))
     import torch
 
     torch.set_num_threads(threads or default_threads())
-    if source == "auto":
-        try:
-            return _load_yolov8(imgsz, rect)
-        except RuntimeError as exc:
-            return _load_yolov5(imgsz, rect, why=str(exc))
-    if source == "yolov8n":
-        try:
-            return _load_yolov8(imgsz, rect)
-        except RuntimeError as exc:
-            raise UserError(f"detector yolov8n: {exc}") from exc
-    if source == "yolov5n":
-        return _load_yolov5(imgsz, rect)
-    path = Path(source)
-    if not path.is_file():
-        raise UserError(f"{source}: not a detector name (auto, yolov8n, yolov5n) or a file")
-    detector = (
-        YOLOv5Detector.from_checkpoint(path, imgsz, rect)
-        if _is_yolov5_repo_checkpoint(path)
-        else UltralyticsDetector(path, imgsz, rect=rect)
-    )
-    print(f"detector: {detector.name} from {display_path(path)}")
+    detector = load_torch(source, imgsz, rect)
+    if backend == "onnx":
+        from near_miss.detection.onnx_backend import OnnxDetector
+
+        return OnnxDetector.from_torch(detector, threads)
+    if backend == "openvino":
+        from near_miss.detection.openvino_backend import OpenVinoDetector
+
+        return OpenVinoDetector.from_torch(detector, threads)
     return detector

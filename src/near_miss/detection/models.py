@@ -1,9 +1,9 @@
 """Detector models (spec Task 1.2): a pre-trained COCO YOLO behind one small interface,
 filtered to road users.
 
-Why these models: YOLOv8n (online) and YOLOv5n (offline stand-in) are the nano variants of
-their families, the lightest YOLOs, which run a 640x640 frame on one CPU core in well under a
-second, and both are trained on COCO, whose classes cover the road users we need. Frames are
+Why this model: YOLOv8n (the spec's) is the nano variant of its family, the lightest YOLOv8,
+which runs a 640x640 frame on one CPU core in well under a second, and it is trained on COCO,
+whose classes cover the road users we need (YOLOv8s, ~3x slower, is the accurate option). Frames are
 letterboxed to a square ``imgsz`` (640, as the spec asks; ``rect=True`` pads only to a
 multiple of 32, about twice as fast on 16:9 video), NMS is applied (IoU 0.45), and boxes are
 mapped back to the original frame's pixels. Which model is loaded: ``detection.loader``.
@@ -80,7 +80,7 @@ class Detector(Protocol):
 def default_threads() -> int:
     """CPU threads for torch: half the cores this process may use (1 to 8).
 
-    Leaving cores free matters: on a busy 2-core machine, 2 torch threads made a YOLOv5n
+    Leaving cores free matters: on a busy 2-core machine, 2 torch threads made a YOLO
     forward pass about 10x slower than 1 thread (threads waiting on each other).
     """
     try:
@@ -106,6 +106,7 @@ class UltralyticsDetector:
     """A YOLOv8 (or any ultralytics) model behind the ``Detector`` interface."""
 
     licence = LICENCE
+    precision = "fp32"
 
     def __init__(
         self, model, imgsz: int = 640, name: str | None = None, rect: bool = False
@@ -116,8 +117,10 @@ class UltralyticsDetector:
         self.imgsz = imgsz
         self.rect = rect
         self.name = name or Path(str(getattr(self.yolo, "ckpt_path", None) or "yolo")).stem
+        self.base_name = self.name
         self.class_ids = _road_user_ids(self.yolo.names)
         self.stats = DetectionStats()
+        self.origin: str | None = None  # where the weights came from (set by the loader)
 
     @property
     def parameters(self) -> int:
@@ -144,55 +147,6 @@ def letterbox(frame: np.ndarray, imgsz: int = 640, rect: bool = False) -> np.nda
     from ultralytics.data.augment import LetterBox
 
     return LetterBox((imgsz, imgsz), auto=rect, stride=32)(image=frame)
-
-
-class YOLOv5Detector:
-    """A YOLOv5-format model (``forward`` -> ``(1, n, 5 + nc)`` decoded boxes) as a ``Detector``.
-
-    ``from_checkpoint`` loads the offline YOLOv5n weights (see ``detection.yolov5_offline``).
-    """
-
-    name = "yolov5n"
-    licence = LICENCE
-
-    def __init__(self, model, names: list[str], imgsz: int = 640, rect: bool = False) -> None:
-        self.model = model
-        self.names = names
-        self.class_ids = _road_user_ids(names)
-        self.imgsz = imgsz
-        self.rect = rect
-        self.stats = DetectionStats()
-
-    @classmethod
-    def from_checkpoint(
-        cls, weights: str | Path, imgsz: int = 640, rect: bool = False
-    ) -> YOLOv5Detector:
-        from near_miss.detection.yolov5_offline import class_names, load_yolov5_checkpoint
-
-        model = load_yolov5_checkpoint(weights)
-        return cls(model, class_names(model), imgsz, rect)
-
-    @property
-    def parameters(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
-
-    def predict(self, frame: np.ndarray, conf: float) -> list[Box]:
-        import torch
-        from ultralytics.utils.nms import non_max_suppression
-        from ultralytics.utils.ops import scale_boxes
-
-        start = time.perf_counter()
-        image = letterbox(frame, self.imgsz, self.rect)
-        x = torch.from_numpy(np.ascontiguousarray(image[..., ::-1].transpose(2, 0, 1)))
-        with torch.inference_mode():
-            raw = self.model(x.unsqueeze(0).float() / 255.0)  # (1, n, 5 + nc)
-            scores = raw[..., 5:] * raw[..., 4:5]  # objectness x class probability
-            pred = torch.cat((raw[..., :4], scores), -1).transpose(1, 2)  # (1, 4 + nc, n)
-            det = non_max_suppression(pred, conf, IOU_THRESHOLD, classes=self.class_ids)[0]
-            xyxy = scale_boxes(image.shape[:2], det[:, :4].clone(), frame.shape[:2])
-        boxes = _to_boxes(xyxy.numpy(), det[:, 4].numpy(), det[:, 5].numpy(), self.names)
-        self.stats.record((time.perf_counter() - start) * 1000)
-        return boxes
 
 
 _WRAPPED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

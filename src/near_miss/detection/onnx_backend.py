@@ -1,10 +1,10 @@
-"""ONNX Runtime CPU backend for the detector (spec Task 1.7, "model quantization").
+"""ONNX Runtime CPU backend for the detector (spec Task 1.7, "model optimization").
 
 ``load_detector(..., backend="onnx")`` loads the PyTorch detector as usual, then wraps it in an
 :class:`OnnxDetector` with the same ``Detector`` interface, so ``detect_objects`` is unchanged.
+The OpenVINO backend (``detection.openvino_backend``) runs the same ONNX file.
 
-* Export: YOLOv8n through ultralytics ``YOLO.export(format="onnx")``; the offline YOLOv5n
-  through ``torch.onnx.export`` (TorchScript exporter, opset 17). A graph has a fixed input
+* Export: ultralytics ``YOLO.export(format="onnx")`` (opset 17). A graph has a fixed input
   shape ``(1, 3, H, W)``: the letterboxed size of the video's frames, so each shape is exported
   on first use and cached as ``<cache>/onnx/<model>-<weights hash>-<H>x<W>-opset17.onnx``
   (``tatweer_common.paths.cache_dir``); later runs load it in well under a second.
@@ -23,7 +23,6 @@ import math
 import shutil
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +35,7 @@ from near_miss.detection.models import (
     LICENCE,
     Box,
     DetectionStats,
-    Detector,
     UltralyticsDetector,
-    YOLOv5Detector,
     default_threads,
 )
 from tatweer_common.io import atomic_path
@@ -136,16 +133,6 @@ def weights_digest(module) -> str:
     return digest.hexdigest()[:12]
 
 
-def export_yolov5(model, path: Path, shape: tuple[int, int]) -> None:
-    """``torch.onnx.export`` of a YOLOv5 model (output ``(1, n, 5 + nc)``) to ``path``."""
-    import torch
-
-    with warnings.catch_warnings():  # the TorchScript exporter is deprecated, not removed
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, *shape),), str(path), dynamo=False,
-                          opset_version=OPSET, input_names=["images"], output_names=["output"])
-
-
 def export_ultralytics(yolo, path: Path, shape: tuple[int, int]) -> None:
     """ultralytics ``export(format="onnx")`` (output ``(1, 4 + nc, n)``), moved to ``path``."""
     from ultralytics import YOLO
@@ -159,47 +146,44 @@ def export_ultralytics(yolo, path: Path, shape: tuple[int, int]) -> None:
 
 
 class OnnxDetector:
-    """A torch ``Detector`` exported to ONNX and run by onnxruntime (see the module docstring).
-
-    ``layout`` is ``"v5"`` (``(1, n, 5 + nc)``: box, objectness, class probabilities) or
-    ``"v8"`` (``(1, 4 + nc, n)``: box, class scores). ``agreement``: the share of this model's
-    detections an int8 copy kept, when one was measured (``detection.quantize``).
+    """An ultralytics ``Detector`` exported to ONNX and run by onnxruntime (see the module
+    docstring). The network's output is ``(1, 4 + nc, n)``: box centre and size, class scores.
     """
 
     licence = LICENCE
+    runtime = "onnx"
+    precision = "fp32"
 
-    def __init__(self, name: str, names: list[str], class_ids: list[int], layout: str,
+    def __init__(self, name: str, names: list[str], class_ids: list[int],
                  exporter: Callable[[Path, tuple[int, int]], None], digest: str,
                  imgsz: int = 640, rect: bool = False, threads: int | None = None,
                  parameters: int = 0) -> None:
-        self.name = f"{name}-onnx"
-        self.names, self.class_ids, self.layout = names, np.asarray(class_ids), layout
+        self.name = f"{name}-{self.runtime}"
+        self.names, self.class_ids = names, np.asarray(class_ids)
         self.exporter, self.digest, self.base_name = exporter, digest, name
         self.imgsz, self.rect = imgsz, rect
         self.threads = threads or default_threads()
         self.stats = DetectionStats()
-        self.agreement: float | None = None
         self._parameters = parameters
         self._sessions: dict[tuple[int, int], object] = {}
         self._plans: dict[tuple[int, int], Letterbox] = {}
 
     @classmethod
-    def from_torch(cls, detector: Detector, threads: int | None = None,
-                   imgsz: int | None = None, rect: bool | None = None) -> OnnxDetector:
-        """Wrap a ``YOLOv5Detector`` or an ``UltralyticsDetector`` (by default at its own
-        ``imgsz`` and ``rect``)."""
-        if isinstance(detector, YOLOv5Detector):
-            model, names, layout = detector.model, detector.names, "v5"
-            exporter = lambda path, shape: export_yolov5(model, path, shape)  # noqa: E731
-        elif isinstance(detector, UltralyticsDetector):
-            model, layout = detector.yolo.model, "v8"
-            names = [detector.yolo.names[i] for i in range(len(detector.yolo.names))]
-            exporter = lambda path, shape: export_ultralytics(detector.yolo, path, shape)  # noqa: E731
-        else:
+    def from_torch(cls, detector: UltralyticsDetector, threads: int | None = None,
+                   imgsz: int | None = None, rect: bool | None = None,
+                   **options) -> OnnxDetector:
+        """Wrap an ``UltralyticsDetector`` (by default at its own ``imgsz`` and ``rect``);
+        ``options`` go to the constructor (a subclass's own settings)."""
+        if not isinstance(detector, UltralyticsDetector):
             raise TypeError(f"no ONNX export for {type(detector).__name__}")
-        return cls(detector.name, names, detector.class_ids, layout, exporter,
-                   weights_digest(model), imgsz or detector.imgsz,
-                   detector.rect if rect is None else rect, threads, detector.parameters)
+        names = [detector.yolo.names[i] for i in range(len(detector.yolo.names))]
+        exporter = lambda path, shape: export_ultralytics(detector.yolo, path, shape)  # noqa: E731
+        wrapped = cls(detector.name, names, detector.class_ids, exporter,
+                      weights_digest(detector.yolo.model), imgsz or detector.imgsz,
+                      detector.rect if rect is None else rect, threads, detector.parameters,
+                      **options)
+        wrapped.origin = detector.origin
+        return wrapped
 
     @property
     def parameters(self) -> int:
@@ -219,12 +203,18 @@ class OnnxDetector:
     def session(self, shape: tuple[int, int]):
         """The onnxruntime session for an input shape (created once)."""
         if shape not in self._sessions:
-            import onnxruntime as ort
-
-            self._sessions[shape] = ort.InferenceSession(
-                str(self.model_path(shape)), session_options(self.threads),
-                providers=["CPUExecutionProvider"])
+            self._sessions[shape] = self.open_session(self.model_path(shape))
         return self._sessions[shape]
+
+    def open_session(self, model: Path):
+        import onnxruntime as ort
+
+        return ort.InferenceSession(str(model), session_options(self.threads),
+                                    providers=["CPUExecutionProvider"])
+
+    def infer(self, session, blob: np.ndarray) -> np.ndarray:
+        """The network's raw output for one input blob."""
+        return session.run(None, {session.get_inputs()[0].name: blob})[0]
 
     def letterbox(self, frame: np.ndarray) -> Letterbox:
         key = frame.shape[:2]
@@ -236,19 +226,15 @@ class OnnxDetector:
         start = time.perf_counter()
         plan = self.letterbox(frame)
         session = self.session(plan.input_shape)
-        raw = session.run(None, {session.get_inputs()[0].name: input_blob(plan.apply(frame))})[0]
+        raw = self.infer(session, input_blob(plan.apply(frame)))
         boxes = self._boxes(raw, plan, conf)
         self.stats.record((time.perf_counter() - start) * 1000)
         return boxes
 
     def _boxes(self, raw: np.ndarray, plan: Letterbox, conf: float) -> list[Box]:
         """Raw network output -> road-user boxes in frame pixels after NMS."""
-        if self.layout == "v5":
-            pred = raw[0]
-            xywh, scores = pred[:, :4], pred[:, 5:] * pred[:, 4:5]
-        else:
-            pred = raw[0].T
-            xywh, scores = pred[:, :4], pred[:, 4:]
+        pred = raw[0].T
+        xywh, scores = pred[:, :4], pred[:, 4:]
         cls = scores.argmax(1)
         best = scores[np.arange(len(cls)), cls]
         keep = (best > conf) & np.isin(cls, self.class_ids)

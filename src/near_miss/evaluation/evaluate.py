@@ -43,8 +43,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 def evaluate(labels: str | Path, args: argparse.Namespace | None = None, cache: bool = True,
-             **settings) -> list[ClipScore]:
-    """Score every clip of ``labels`` with the run options of ``args`` and ``settings``."""
+             model=None, **settings) -> list[ClipScore]:
+    """Score every clip of ``labels`` with the run options of ``args`` and ``settings``.
+
+    ``model``: the detector to use (default: loaded once from the settings); with the cache,
+    any detector of the same network, precision and input size gives the same tables."""
+    from near_miss.detection import load_detector
     from near_miss.pipeline import analyse, config_from_args
 
     args = args or argparse.Namespace(config=None)
@@ -52,7 +56,10 @@ def evaluate(labels: str | Path, args: argparse.Namespace | None = None, cache: 
     for clip in read_labels(labels):
         config = config_from_args(args, video=str(clip.path), render_video=False,
                                   detection_cache=cache, out=None, **settings)
-        analysis = analyse(config, progress=False)
+        if model is None:
+            model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
+                                  backend=config.backend)
+        analysis = analyse(config, progress=False, model=model)
         duration = analysis.summary.end_frame / analysis.summary.video["fps"]
         score = score_clip(clip, analysis.events, duration)
         print(clip_line(score, analysis.events))
@@ -78,7 +85,9 @@ def totals_line(t: dict) -> str:
             f"collisions High {t['collisions_high']}/{t['collisions']}; false alarms "
             f"{t['normal_false_alarms']} in {t['normal_minutes']:.1f} min of normal traffic "
             f"= {t['false_alarms_per_min']:.2f}/min; outside windows on incident clips "
-            f"{t['false_alarms_incident_clips']}")
+            f"{t['false_alarms_incident_clips']}; all video: {t['false_alarms']} in "
+            f"{t['video_minutes']:.1f} min = {t['false_alarms_all_per_min']:.2f}/min "
+            f"(High {t['high_false_alarms_all_per_min']:.2f}/min)")
 
 
 def save_scores(scores: list[ClipScore], path: Path) -> Path:

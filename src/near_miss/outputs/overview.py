@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tracker", default="centroid", choices=["centroid", "sort"])
     parser.add_argument("--conf", type=float, default=0.4, help="confidence threshold (0.4)")
     parser.add_argument("--detector", default="auto",
-                        help="auto (YOLOv8n, else offline YOLOv5n), yolov8n, yolov5n or a .pt path")
+                        help="auto (= yolov8n), yolov8s or an ultralytics .pt path")
     parser.add_argument("--imgsz", type=int, default=640, help="square inference size (640)")
     parser.add_argument("--rect", action="store_true",
                         help="pad to a multiple of 32 instead of the full square (faster)")

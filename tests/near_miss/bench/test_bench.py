@@ -8,7 +8,7 @@ import pytest
 from near_miss.bench.benchmark import SPEC_DEFAULT, BenchConfig, BenchSettings, recommend
 from near_miss.bench.metrics import detection_recall
 from near_miss.cli import main as cli_main
-from near_miss.detection import yolov5_weights
+from near_miss.detection import CHECKPOINTS
 from near_miss.ingest import offline_video
 from near_miss.nearmiss import run_detector
 from near_miss.nearmiss.scenarios import STRIDE, build_scenarios
@@ -16,17 +16,21 @@ from near_miss.outputs.tables import TRACK_COLUMNS, tracked_frames
 from near_miss.pipeline import _track_rows
 
 
-def test_the_grid_varies_one_factor_at_a_time_around_onnx_640_rect():
+def test_the_grid_crosses_backends_sizes_and_strides_then_varies_one_factor():
     configs = BenchSettings.full().configs
     assert configs[0] == SPEC_DEFAULT == BenchConfig("torch", 640, False, 2, False)
     assert len(configs) == len(set(configs)) and len({c.label for c in configs}) == len(configs)
-    base = BenchConfig("onnx", 640, True, 2, True)
-    for cfg in configs[2:]:
+    for backend in ("torch", "onnx", "openvino"):
+        for rect in (False, True):
+            assert {c.stride for c in configs if (c.backend, c.rect, c.pipelined, c.detector)
+                    == (backend, rect, True, "yolov8n") and c.tracker == "centroid"} == {1, 2, 3}
+    base = BenchConfig("openvino", 640, True, 2, True)
+    extra = configs[19:]
+    for cfg in extra:
         differs = [k for k, v in cfg.overrides().items() if v != base.overrides()[k]]
-        assert len(differs) <= 2, cfg  # INT8 variants also change the stride or the size
-    assert {c.backend for c in configs} == {"torch", "onnx", "onnx-int8"}
-    assert {c.stride for c in configs if c.backend == "onnx"} == {1, 2, 3, 4}
-    assert {c.tracker for c in configs} == {"centroid", "sort", "bytetrack"}
+        assert 1 <= len(differs) <= 2 and ("detector" in differs or len(differs) == 1), cfg
+    assert {c.tracker for c in extra} == {"centroid", "sort", "bytetrack"}
+    assert {c.detector for c in configs} == {"yolov8n", "yolov8s"}
 
 
 def test_detection_recall_counts_reference_boxes_found_with_iou_half():
@@ -58,7 +62,8 @@ def test_replaying_a_tracks_table_gives_the_same_events():
 def _row(name, fps, found, alarms, agreement=99.0):
     return {"optimization": name, "fps": fps, "found": found, "false_alarms_per_min": alarms,
             "detection_agreement_%": agreement, "missed_events_%": 10.0, "backend": "onnx",
-            "imgsz": 640, "rect": True, "stride": 2, "pipelined": True, "tracker": "centroid"}
+            "imgsz": 640, "rect": True, "stride": 2, "pipelined": True, "tracker": "centroid",
+            "detector": "yolov8n"}
 
 
 def test_recommendation_is_the_fastest_that_keeps_the_spec_incidents_and_alarm_rate():
@@ -80,7 +85,7 @@ def test_recommendation_is_the_fastest_that_keeps_the_spec_incidents_and_alarm_r
 
 @pytest.mark.slow
 def test_bench_command_writes_the_table_and_the_plot(tmp_path, monkeypatch, capsys):
-    if not (offline_video().is_file() and yolov5_weights().is_file()):
+    if not (offline_video().is_file() and CHECKPOINTS["yolov8n"].asset.is_file()):
         pytest.skip("offline assets absent")
     monkeypatch.setenv("TATWEER_SMOKE", "1")
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))

@@ -13,7 +13,8 @@ from near_miss.detection.models import Box, DetectionStats
 class CountingDetector:
     """One car per frame, moving 10 px per frame; counts the frames it was asked about."""
 
-    name = "fake"
+    name = base_name = "fake"
+    precision = "fp32"
     licence = "MIT"
     imgsz = 640
     parameters = 0
@@ -42,7 +43,7 @@ def test_the_table_is_computed_once_then_read_from_the_cache(video, tmp_path, mo
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))
     model = CountingDetector()
     key = cache.model_key(model, 640, rect=True)
-    assert key == "fake-640rect"
+    assert key == "fake-fp32-640rect"
     first = cache.detection_table(video, model, key, progress=False)
     assert model.calls == 7 and len(first) == 14  # every frame, low-confidence boxes kept
     again = cache.detection_table(video, model, key, progress=False)

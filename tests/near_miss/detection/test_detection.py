@@ -1,4 +1,4 @@
-"""Detection: class mapping/filtering, letterbox mapping, model resolution and the real model."""
+"""Detection: class mapping/filtering, letterbox, model resolution and the real model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from near_miss.detection import CLASS_MAP, Box, detect_objects, load_detector, loader, models
-from near_miss.detection.models import DetectionStats, YOLOv5Detector
+from near_miss.detection.models import DetectionStats
 from near_miss.ingest import read_frame
 from tatweer_common.errors import UserError
 from tatweer_common.paths import assets_dir
@@ -76,43 +76,6 @@ def test_detect_objects_rejects_bad_input() -> None:
         detect_objects(np.zeros((10, 10, 3), np.uint8), object())
 
 
-class WhiteBoxModel(torch.nn.Module):
-    """A YOLOv5-format stand-in: "detects" the white rectangle of its input as a car.
-
-    It also emits a second, lower-scoring car box overlapping the first (NMS must drop it)
-    and a dog box (the class filter must drop it).
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ys, xs = torch.nonzero(x[0].min(0).values > 0.9, as_tuple=True)
-        x1, y1, x2, y2 = xs.min().item(), ys.min().item(), xs.max().item() + 1, ys.max().item() + 1
-        rows = []
-        for dx, cls, score in ((0, 2, 0.9), (2, 2, 0.6), (0, 16, 0.95)):
-            row = torch.zeros(85)
-            row[:4] = torch.tensor([(x1 + x2) / 2 + dx, (y1 + y2) / 2, x2 - x1, y2 - y1])
-            row[4], row[5 + cls] = 1.0, score
-            rows.append(row)
-        return torch.stack(rows).unsqueeze(0)
-
-
-@pytest.mark.parametrize("rect", [False, True])
-@pytest.mark.parametrize(
-    ("shape", "box"),
-    [((720, 1280), (400, 100, 700, 300)), ((352, 640), (17, 33, 101, 300)),
-     ((288, 640), (600, 0, 640, 288)), ((500, 300), (30, 40, 290, 470))],
-)
-def test_letterboxed_boxes_map_back_to_original_pixels(shape, box, rect) -> None:
-    frame = np.zeros((*shape, 3), np.uint8)
-    x1, y1, x2, y2 = box
-    frame[y1:y2, x1:x2] = 255
-    detector = YOLOv5Detector(WhiteBoxModel(), COCO, imgsz=640, rect=rect)
-    dets = detect_objects(frame, detector, conf_threshold=0.4)
-    assert len(dets) == 1 and dets[0]["coco_class"] == "car"
-    assert dets[0]["confidence"] == pytest.approx(0.9)
-    one_pixel = max(shape) / 640  # one letterboxed pixel in original pixels
-    assert dets[0]["bbox"] == pytest.approx(list(box), abs=one_pixel + 1e-6)
-
-
 def test_letterbox_is_square_and_keeps_the_aspect() -> None:
     image = models.letterbox(np.full((352, 640, 3), 255, np.uint8), 640)
     assert image.shape == (640, 640, 3)
@@ -143,20 +106,35 @@ def no_yolov8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return tried
 
 
-def test_auto_falls_back_to_offline_yolov5n(no_yolov8, tmp_path: Path, capsys) -> None:
-    asset(loader.YOLOV5_ASSET)
+def test_auto_falls_back_to_the_verified_offline_yolov8n(no_yolov8, tmp_path: Path,
+                                                          capsys) -> None:
+    asset("models/yolov8n.pt")
     detector = load_detector("auto")
-    assert isinstance(detector, YOLOv5Detector) and detector.name == "yolov5n"
-    assert no_yolov8 == [loader.YOLOV8_URL]
+    assert isinstance(detector, models.UltralyticsDetector) and detector.name == "yolov8n"
+    assert no_yolov8 == [loader.CHECKPOINTS["yolov8n"].url]
     line = capsys.readouterr().out.strip()
-    assert "\n" not in line
-    assert "YOLOv8n unavailable" in line and "no network (test)" in line and "YOLOv5n" in line
+    assert "\n" not in line and line.startswith("detector: YOLOv8n from ")
+    assert "models/yolov8n.pt" in line and "sha256 verified" in line and "unreachable" in line
+    assert 3.1e6 < detector.parameters < 3.2e6  # 3,157,200 parameters, as published
+    assert "sha256 verified" in detector.origin
     assert not list(tmp_path.rglob("yolov8n.pt"))  # nothing half-downloaded anywhere
 
 
-def test_yolov8n_only_is_a_user_error_offline(no_yolov8) -> None:
-    with pytest.raises(UserError, match="detector yolov8n: download of .* failed"):
-        load_detector("yolov8n")
+def test_offline_copy_with_another_sha256_is_refused(no_yolov8, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    fake = tmp_path / "assets" / "models" / "yolov8s.pt"
+    fake.parent.mkdir(parents=True)
+    fake.write_bytes(b"not the release file")
+    monkeypatch.setenv("TATWEER_ASSETS", str(tmp_path / "assets"))
+    with pytest.raises(UserError, match="sha256 differs from the official yolov8s.pt"):
+        load_detector("yolov8s")
+
+
+def test_no_weights_anywhere_is_a_user_error(no_yolov8, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TATWEER_ASSETS", str(tmp_path / "none"))
+    with pytest.raises(UserError, match="yolov8n.pt: the Ultralytics release was unreachable "
+                                        "and there is no offline copy"):
+        load_detector("auto")
 
 
 def test_unknown_detector_name_is_a_user_error(no_yolov8) -> None:
@@ -176,7 +154,8 @@ def test_cached_yolov8n_is_used_first(no_yolov8, tmp_path: Path, capsys) -> None
     assert isinstance(detector, models.UltralyticsDetector) and detector.name == "yolov8n"
     assert sorted(detector.class_ids) == [0, 1, 2, 3, 5, 7]
     assert 3.1e6 < detector.parameters < 3.2e6  # YOLOv8n: 3.2 M parameters, as published
-    assert no_yolov8 == [] and "YOLOv8n via ultralytics" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert no_yolov8 == [] and "detector: YOLOv8n from " in out and "(cached;" in out
 
 
 def test_a_raw_ultralytics_yolo_works_as_model(monkeypatch) -> None:
@@ -221,31 +200,24 @@ def test_download_file_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> No
     assert list(tmp_path.iterdir()) == []
 
 
-def test_checkpoint_with_foreign_classes_is_refused(tmp_path: Path) -> None:
-    from near_miss.detection.yolov5_offline import load_yolov5_checkpoint
-
-    path = tmp_path / "evil.pt"
-    torch.save({"model": ScriptedDetector([])}, path)
-    with pytest.raises(UserError, match="unexpected class .*ScriptedDetector"):
-        load_yolov5_checkpoint(path)
-
-
 @pytest.fixture(scope="module")
-def yolov5n() -> YOLOv5Detector:
-    return YOLOv5Detector.from_checkpoint(asset(loader.YOLOV5_ASSET))
+def yolov8n() -> models.UltralyticsDetector:
+    return models.UltralyticsDetector(asset("models/yolov8n.pt"), name="yolov8n")
 
 
 @pytest.mark.slow
-def test_offline_checkpoint_is_the_coco_yolov5n(yolov5n: YOLOv5Detector) -> None:
-    assert 1.86e6 < yolov5n.parameters < 1.88e6  # 1.87 M parameters, as published
-    assert yolov5n.names[:3] == ["person", "bicycle", "car"] and len(yolov5n.names) == 80
-    assert loader._is_yolov5_repo_checkpoint(asset(loader.YOLOV5_ASSET))
+def test_offline_checkpoint_is_the_release_yolov8n(yolov8n: models.UltralyticsDetector) -> None:
+    path = asset("models/yolov8n.pt")
+    assert loader.sha256_of(path) == loader.CHECKPOINTS["yolov8n"].sha256
+    assert yolov8n.parameters == 3_157_200
+    assert [yolov8n.yolo.names[i] for i in range(3)] == ["person", "bicycle", "car"]
+    assert len(yolov8n.yolo.names) == 80
 
 
 @pytest.mark.slow
-def test_real_model_finds_cars_on_the_highway(yolov5n: YOLOv5Detector) -> None:
+def test_real_model_finds_cars_on_the_highway(yolov8n: models.UltralyticsDetector) -> None:
     frame = read_frame(asset("video/highway_sample.mp4"), 100)
-    dets = detect_objects(frame, yolov5n, conf_threshold=0.4)
+    dets = detect_objects(frame, yolov8n, conf_threshold=0.4)
     vehicles = [d for d in dets if d["class"] == "vehicle" and d["confidence"] >= 0.4]
     assert len(vehicles) >= 3
     h, w = frame.shape[:2]
@@ -255,7 +227,8 @@ def test_real_model_finds_cars_on_the_highway(yolov5n: YOLOv5Detector) -> None:
 
 
 @pytest.mark.slow
-def test_real_model_finds_pedestrians_on_the_crosswalk(yolov5n: YOLOv5Detector) -> None:
+def test_real_model_finds_pedestrians_on_the_crosswalk(yolov8n: models.UltralyticsDetector
+                                                       ) -> None:
     frame = read_frame(asset("video/crosswalk_intersection.mp4"), 100)
-    dets = detect_objects(frame, yolov5n, conf_threshold=0.4)
+    dets = detect_objects(frame, yolov8n, conf_threshold=0.4)
     assert sum(d["class"] == "pedestrian" for d in dets) >= 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from near_miss.detection import CLASS_MAP, detect_objects, load_detector, yolov5_weights
+from near_miss.detection import CLASS_MAP, detect_objects, load_detector
 from near_miss.detection.models import UltralyticsDetector
 from near_miss.detection.onnx_backend import Letterbox, OnnxDetector
 from near_miss.ingest import read_frame
@@ -49,9 +49,26 @@ def test_letterboxed_content_sits_where_the_mapping_says():
     assert (image[: plan.top] == 114).all()  # grey padding above the picture
 
 
+def test_raw_output_is_decoded_filtered_and_suppressed():
+    """``(1, 4 + nc, n)`` candidates: a car, an overlapping weaker car (NMS drops it), a dog
+    (not a road user) and a car under the threshold."""
+    names = ["person", "bicycle", "car", "dog"]
+    detector = OnnxDetector("test", names, [0, 1, 2], None, "x", imgsz=320, rect=True)
+    plan = Letterbox.plan(720, 1280, imgsz=320, rect=True)  # scale 4, 6 rows of padding
+    candidates = [((100, 56, 40, 20), 2, 0.9), ((102, 56, 40, 20), 2, 0.6),
+                  ((200, 100, 10, 10), 3, 0.95), ((50, 50, 10, 10), 2, 0.2)]
+    raw = np.zeros((1, 4 + len(names), len(candidates)), np.float32)
+    for i, (xywh, cls, score) in enumerate(candidates):
+        raw[0, :4, i], raw[0, 4 + cls, i] = xywh, score
+    boxes = detector._boxes(raw, plan, conf=0.4)
+    assert [(b.coco_class, round(b.confidence, 2)) for b in boxes] == [("car", 0.9)]
+    b = boxes[0]
+    np.testing.assert_allclose([b.x1, b.y1, b.x2, b.y2], [320, 160, 480, 240], atol=1e-4)
+
+
 def test_unknown_backend_is_a_user_error():
     with pytest.raises(UserError, match="backend must be one of"):
-        load_detector("yolov5n", backend="tensorrt")
+        load_detector("auto", backend="tensorrt")
 
 
 @pytest.mark.slow
@@ -63,7 +80,6 @@ def test_ultralytics_model_exports_with_export_format_onnx(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     yolo = YOLO("yolov8n.yaml")  # architecture only (random weights): no download needed
     onnx = OnnxDetector.from_torch(UltralyticsDetector(yolo, imgsz=320, name="yolov8n-test"))
-    assert onnx.layout == "v8"
     shape = (192, 320)
     blob = np.random.default_rng(0).random((1, 3, *shape), dtype=np.float32)
     session = onnx.session(shape)
@@ -80,26 +96,27 @@ def test_ultralytics_model_exports_with_export_format_onnx(tmp_path, monkeypatch
 @pytest.fixture(scope="module")
 def crosswalk_frame():
     video = assets_dir() / "video" / "crosswalk_intersection.mp4"
-    if not (video.is_file() and yolov5_weights().is_file()):
+    if not (video.is_file() and (assets_dir() / "models" / "yolov8n.pt").is_file()):
         pytest.skip("offline assets absent")
     return read_frame(video, 40)
 
 
 @pytest.mark.slow
-def test_onnx_yolov5n_matches_pytorch(crosswalk_frame, tmp_path, monkeypatch, capsys):
+def test_onnx_yolov8n_matches_pytorch(crosswalk_frame, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path))
-    torch_det = load_detector("yolov5n", imgsz=320, rect=True)
-    onnx_det = load_detector("yolov5n", imgsz=320, rect=True, backend="onnx")
-    assert onnx_det.name == "yolov5n-onnx" and onnx_det.parameters == torch_det.parameters
+    monkeypatch.setenv("TATWEER_SMOKE", "1")  # no download attempt: the offline copy
+    torch_det = load_detector("auto", imgsz=320, rect=True)
+    onnx_det = load_detector("auto", imgsz=320, rect=True, backend="onnx")
+    assert onnx_det.name == "yolov8n-onnx" and onnx_det.parameters == torch_det.parameters
     want = detect_objects(crosswalk_frame, torch_det)
     got = detect_objects(crosswalk_frame, onnx_det)
-    assert "exporting yolov5n to ONNX for input 192x320" in capsys.readouterr().out
+    assert "exporting yolov8n to ONNX for input 192x320" in capsys.readouterr().out
     assert len(got) == len(want) > 0
     key = lambda d: (d["class"], round(d["bbox"][0]), round(d["bbox"][1]))  # noqa: E731
     for g, w in zip(sorted(got, key=key), sorted(want, key=key), strict=True):
         assert g.keys() == w.keys()
         assert g["class"] in CLASS_MAP.values() and g["coco_class"] == w["coco_class"]
-        np.testing.assert_allclose(g["bbox"], w["bbox"], atol=0.05)
+        np.testing.assert_allclose(g["bbox"], w["bbox"], atol=0.5)
         assert g["confidence"] == pytest.approx(w["confidence"], abs=1e-3)
     assert onnx_det.stats.frames == 1
     # a second detector reuses the cached export
@@ -118,6 +135,6 @@ def test_run_command_takes_backend_and_rect():
     pipeline.add_arguments(parser)
     config = pipeline.config_from_args(parser.parse_args(["--backend", "torch", "--rect"]))
     assert (config.backend, config.rect) == ("torch", True)
-    assert (load_config().backend, load_config().rect) == ("onnx", False)
+    assert (load_config().backend, load_config().rect) == ("openvino", True)
     with pytest.raises(UserError, match="backend must be one of torch, onnx"):
         load_config(backend="tpu")

@@ -104,16 +104,25 @@ def test_the_command_scores_each_clip_and_writes_the_table(tmp_path, monkeypatch
 
     seen = []
 
-    def fake_analyse(config, progress=True):
+    loaded = []
+
+    def fake_analyse(config, progress=True, model=None):
         seen.append((Path(config.video).name, config.stride, config.render_video,
-                     config.detection_cache))
+                     config.detection_cache, model))
         return Analysis(config)
 
+    def fake_load(source, imgsz, rect, backend):
+        loaded.append((source, imgsz, rect, backend))
+        return "the detector"
+
     monkeypatch.setattr("near_miss.pipeline.analyse", fake_analyse)
+    monkeypatch.setattr("near_miss.detection.load_detector", fake_load)
     args = argparse.Namespace(labels=str(path), out=str(tmp_path / "out"), no_cache=False,
                               config=None, stride=3)
     assert ev.main(args) == 0
-    assert seen == [("a.mp4", 3, False, True), ("b.mp4", 3, False, True)]
+    assert seen == [("a.mp4", 3, False, True, "the detector"),
+                    ("b.mp4", 3, False, True, "the detector")]
+    assert loaded == [("auto", 640, True, "openvino")]  # once for all clips
     out = capsys.readouterr().out
     assert "collision 1-1.5 s: found High collision" in out
     assert "TOTAL incidents found 1/1 (High 1)" in out and "= 6.00/min" in out

@@ -85,7 +85,7 @@ def test_bad_options_are_one_line_errors(argv, message, capsys) -> None:
 @pytest.mark.slow
 def test_info_on_the_offline_sample(tmp_path: Path, monkeypatch, capsys) -> None:
     video = assets_dir() / ingest.OFFLINE_VIDEO
-    if not video.is_file() or not (assets_dir() / loader.YOLOV5_ASSET).is_file():
+    if not video.is_file() or not loader.CHECKPOINTS["yolov8n"].asset.is_file():
         pytest.skip(f"offline assets under {assets_dir()} are absent")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path / "cache"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from near_miss.detection import detect_objects, loader
-from near_miss.detection.models import YOLOv5Detector
+from near_miss.detection import detect_objects
+from near_miss.detection.models import UltralyticsDetector
 from near_miss.ingest import iter_frames
 from near_miss.outputs.render import label_classes
 from near_miss.tracking import CentroidTracker
@@ -25,7 +25,7 @@ def test_the_car_turning_across_the_crosswalk_gets_its_own_id_and_label():
     # With last-position matching and a 100 px gate, pedestrian #6, missed by the detector,
     # handed its ID to this car, which then showed "#6 pedestrian" (source frame 55).
     video = asset("video/crosswalk_intersection.mp4")
-    detector = YOLOv5Detector.from_checkpoint(asset(loader.YOLOV5_ASSET))
+    detector = UltralyticsDetector(asset("models/yolov8n.pt"), name="yolov8n")
     tracker = CentroidTracker()
     rows = []
     for index, frame in iter_frames(video, stride=2, max_frames=56):
