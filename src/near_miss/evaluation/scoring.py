@@ -37,6 +37,7 @@ class ClipScore:
     events: int
     windows: tuple[WindowResult, ...]
     false_alarms: int
+    false_alarms_high: int = 0  # the false alarms logged at level High
 
 
 def _times(events: pd.DataFrame) -> pd.DataFrame:
@@ -62,12 +63,14 @@ def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore
             kinds = matched["kind"] if "kind" in matched.columns else pd.Series(["near_miss"])
             kind = "collision" if (kinds == "collision").any() else "near_miss"
         results.append(WindowResult(window, bool(hits), level, kind))
-    alarms = sum(all(_gap(ts, w) > ALARM_MARGIN_S for w in clip.windows) for ts in times)
-    return ClipScore(clip, duration_s, len(events), tuple(results), alarms)
+    alarm = [all(_gap(ts, w) > ALARM_MARGIN_S for w in clip.windows) for ts in times]
+    high = [a and level == "High" for a, level in zip(alarm, events.get("risk_level", []),
+                                                        strict=False)]
+    return ClipScore(clip, duration_s, len(events), tuple(results), sum(alarm), sum(high))
 
 
-TABLE_COLUMNS = ("clip", "duration_s", "events", "false_alarms", "label", "start_s", "end_s",
-                 "found", "level", "detected_kind")
+TABLE_COLUMNS = ("clip", "duration_s", "events", "false_alarms", "false_alarms_high", "label",
+                 "start_s", "end_s", "found", "level", "detected_kind")
 
 
 def scores_table(scores: list[ClipScore]) -> pd.DataFrame:
@@ -77,7 +80,7 @@ def scores_table(scores: list[ClipScore]) -> pd.DataFrame:
     rows = []
     for s in scores:
         base = {"clip": s.clip.name, "duration_s": round(s.duration_s, 2), "events": s.events,
-                "false_alarms": s.false_alarms}
+                "false_alarms": s.false_alarms, "false_alarms_high": s.false_alarms_high}
         rows += [{**base, "label": w.window.kind, "start_s": w.window.start_s,
                   "end_s": w.window.end_s, "found": w.found, "level": w.level,
                   "detected_kind": w.kind} for w in s.windows]
@@ -87,7 +90,9 @@ def scores_table(scores: list[ClipScore]) -> pd.DataFrame:
 
 
 def table_totals(table: pd.DataFrame) -> dict:
-    """Incidents found (and High), collisions found High, false alarms per normal minute, from
+    """Incidents found (and High), collisions found High, false alarms per minute of normal
+    traffic and per minute of all the video (every event on a normal clip and every event
+    more than ``ALARM_MARGIN_S`` from a labelled window), all and High only, from
     ``scores_table`` or the ``incident_eval.csv`` it was saved as."""
     incidents = table[table["label"].isin(["collision", "near_miss"])]
     found = incidents["found"].astype(bool)
@@ -96,6 +101,9 @@ def table_totals(table: pd.DataFrame) -> dict:
     minutes = float(normal["duration_s"].sum()) / 60.0
     normal_alarms = int(normal["false_alarms"].sum())
     clips = table.drop_duplicates("clip")
+    all_minutes = float(clips["duration_s"].sum()) / 60.0
+    all_alarms = int(clips["false_alarms"].sum())
+    high_alarms = int(clips.get("false_alarms_high", pd.Series([math.nan])).sum())
     return {
         "incidents": len(incidents),
         "found": int(found.sum()),
@@ -106,6 +114,10 @@ def table_totals(table: pd.DataFrame) -> dict:
         "normal_false_alarms": normal_alarms,
         "false_alarms_per_min": normal_alarms / minutes if minutes else math.nan,
         "false_alarms_incident_clips": int(clips[clips["label"] != "none"]["false_alarms"].sum()),
+        "video_minutes": all_minutes,
+        "false_alarms": all_alarms,
+        "false_alarms_all_per_min": all_alarms / all_minutes if all_minutes else math.nan,
+        "high_false_alarms_all_per_min": high_alarms / all_minutes if all_minutes else math.nan,
     }
 
 

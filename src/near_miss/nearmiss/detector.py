@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from near_miss.nearmiss import aftermath
 from near_miss.nearmiss import geometry as geo
 from near_miss.nearmiss.calibration import GroundCalibration
 from near_miss.nearmiss.episodes import Episode, PairSample
@@ -66,6 +67,8 @@ COLLISION_CLOSING = 2.0  # a collision follows a closing at least this x the clo
 COLLISION_APPROACH = 0.5  # ... over which the gap shrank by at least this many pair sizes
 PET_THRESHOLD_S = 1.0  # crossing paths this close in time are on a collision course
 STEADY_SHARE = 0.7  # below this share of its recent peak speed an object is braking
+MERGE_S = 3.0  # events sharing a road user this close in time are one incident
+HISTORY_S = 6.0  # motion kept per object: the aftermath looks 1.2 s before a peak
 TTC_METHODS = ("box", "centres")
 
 
@@ -100,6 +103,7 @@ class PairMetrics:
     ttc: float
     on_course: bool  # the boxes would touch within 2 x ttc_threshold, or the paths cross
     contact: bool  # boxes overlapping or within jitter of each other (CONTACT_RATIO sizes)
+    ground_gap: float  # gap between the boxes' footprints, pair sizes (aftermath.ground_gap)
     criteria: tuple[str, ...]  # which of proximity / ttc / closing hold
     pet: float | None = None  # post-encroachment time, when the collision course needed it
 
@@ -155,7 +159,8 @@ class NearMissDetector:
         self.calibration = calibration
         self.units = calibration.units if calibration else ("size" if self.relative else "px")
         self.distance_metric = distance_metric
-        self.kinematics = KinematicsTracker(self.fps, window_s=self.filters.stationary_window_s)
+        self.kinematics = KinematicsTracker(self.fps, window_s=self.filters.stationary_window_s,
+                                            history_s=HISTORY_S)
         self.pairs = PairMotionTracker()
         self._now = 0.0
         self.events: list[dict] = []
@@ -216,7 +221,7 @@ class NearMissDetector:
         score = self._score(m, collision)
         event = self._event(frame_index, oa, ob, ma, mb, m, score)
         sample = PairSample(frame_index, t, qualifies, collision, score, m.ttc, m.closing,
-                            m.distance,
+                            m.distance, m.ground_gap,
                             {**event, "evidence": self._evidence(oa, ob, ma, mb, m)})
         self._episodes.setdefault(key, Episode(key)).samples.append(sample)
 
@@ -277,7 +282,8 @@ class NearMissDetector:
         }
         criteria = tuple(name for name, hit in flags.items() if hit)
         return PairMetrics(distance, centroid_px, overlap, edge_px, scale_px, closing, ttc,
-                           on_course, contact, criteria, pet)
+                           on_course, contact, aftermath.ground_gap(oa.bbox, ob.bbox, scale_px),
+                           criteria, pet)
 
     def _ttc(self, box_ttc: float, distance: float, centres: float, closing: float,
              contact: bool) -> float:
@@ -302,7 +308,8 @@ class NearMissDetector:
                 "mean_speed_2": self._per_unit(mb.mean_speed, mb.scale),
                 "mean_heading_1": ma.mean_heading_deg, "mean_heading_2": mb.mean_heading_deg,
                 "mean_closing": self._per_unit(mean_closing, m.scale),
-                "braking_1": _braking(ma), "braking_2": _braking(mb)}
+                "braking_1": _braking(ma), "braking_2": _braking(mb),
+                "scale_1": ma.scale, "scale_2": mb.scale}
 
     def _per_unit(self, value: float, scale: float) -> float:
         return value / scale if self.relative else value
@@ -355,19 +362,18 @@ class NearMissDetector:
 
     # ----------------------------------------------------------------- episodes
     def _close_episodes(self, now: float) -> list[dict]:
+        """Log the episodes over at ``now``: the pair has not qualified for
+        ``close_after_s`` and the aftermath of the peak (``aftermath.AFTER_S``) was seen."""
         closed = [k for k, ep in self._episodes.items()
-                  if ep.last_qualifying_t < now - self.close_after_s]
+                  if ep.last_qualifying_t < now - self.close_after_s
+                  and ep.peak().t <= now - aftermath.AFTER_S[1]]
         logged = []
-        for key in closed:
+        for key in sorted(closed, key=lambda k: self._episodes[k].peak().t):
             episode = self._episodes.pop(key)
             record = episode.record()
-            evidence = record.pop("evidence")
-            evidence["confidence_1"], evidence["confidence_2"] = episode.best_confidences()
-            reasons = rejecting_filters(self.filters, PairEvidence(
-                collision=episode.collision,
-                duration_s=episode.confirmed_duration_s(self.stride / self.fps),
-                observations=len(episode.qualifying), peak_closing=episode.peak_closing,
-                **evidence))
+            reasons = rejecting_filters(self.filters, self._pair_evidence(episode, record))
+            if not reasons and self._merges_into(record, [*self.events, *logged]):
+                reasons = ("merged",)
             if reasons:
                 self.rejected.append({**record, "filter": "+".join(reasons)})
             else:
@@ -376,6 +382,29 @@ class NearMissDetector:
             del self._closing[key]
         self.events.extend(logged)
         return logged
+
+    def _pair_evidence(self, episode: Episode, record: dict) -> PairEvidence:
+        """What the filters judge: the peak's evidence, the episode's summary and the
+        aftermath (did either road user stop abruptly after the peak?)."""
+        evidence = record.pop("evidence")
+        evidence["confidence_1"], evidence["confidence_2"] = episode.best_confidences()
+        t_peak = record["timestamp_sec"]
+        stops = [aftermath.speed_change(self.kinematics.path(record[f"object_id_{i}"], t_peak),
+                                        evidence.pop(f"scale_{i}"), t_peak).abrupt_stop
+                 for i in (1, 2)]
+        return PairEvidence(
+            collision=episode.collision,
+            duration_s=episode.confirmed_duration_s(self.stride / self.fps),
+            observations=len(episode.qualifying), peak_closing=episode.peak_closing,
+            abrupt_stop=any(stops), ground_gap=episode.min_ground_gap, **evidence)
+
+    @staticmethod
+    def _merges_into(record: dict, earlier: list[dict]) -> bool:
+        """One incident, one event: an event sharing a road user with an event logged less
+        than ``MERGE_S`` before it is part of that incident."""
+        ids = {record["object_id_1"], record["object_id_2"]}
+        return any(abs(record["timestamp_sec"] - e["timestamp_sec"]) < MERGE_S
+                   and ids & {e["object_id_1"], e["object_id_2"]} for e in earlier)
 
     # ----------------------------------------------------------------- input checks
     def _position(self, obs: Observation) -> tuple[float, float]:

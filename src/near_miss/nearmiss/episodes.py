@@ -26,6 +26,7 @@ class PairSample:
     ttc: float
     closing: float  # judged units/s
     distance: float  # the judged distance (relative, px or m)
+    ground_gap: float  # footprint gap in pair sizes (aftermath.ground_gap)
     event: dict  # the event record this observation would log
 
 
@@ -50,6 +51,11 @@ class Episode:
     def peak_closing(self) -> float:
         """The fastest closing speed over the qualifying observations."""
         return max(s.closing for s in self.qualifying)
+
+    @property
+    def min_ground_gap(self) -> float:
+        """The smallest footprint gap over the qualifying observations (pair sizes)."""
+        return min(s.ground_gap for s in self.qualifying)
 
     def best_confidences(self) -> tuple[float, float]:
         """Each object's highest detection confidence over the episode."""

@@ -32,6 +32,17 @@ at any stride and frame rate. The spec's per-frame numbers, at 30 fps:
   parked cars or a bus at its stop. Seen from above, the gap to a parked car is a few
   pixels although it is a lane wide; a real conflict with a standing object makes the other
   one brake, and a crash into it is a collision, which this filter never discards.
+* aftermath (not in the spec): neither road user stopped abruptly after the episode's peak
+  (``aftermath.SpeedChange.abrupt_stop``: from at least 0.5 sizes/s to at most a quarter of
+  that within 1.5 s). A collision, or the hard braking that avoids one, stops a road user;
+  traffic that only overlaps in the image keeps its speed. On the 36 labelled clips
+  (YOLOv8n, stride 2) it cut false alarms from 11.2 to 3.7 per minute of video.
+* ground (not in the spec): the boxes' footprints (``aftermath.footprint``) never came within
+  ``max_ground_gap`` (0.35) pair sizes: a car behind another seen from a raised camera
+  overlaps it in the image, not on the road.
+
+``slow_approach`` is off by default: with the aftermath on, it removed one labelled collision
+for two false alarms (36 clips, stride 2).
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ from dataclasses import dataclass
 from near_miss.nearmiss.kinematics import heading_difference
 
 FILTER_NAMES = ("confidence", "min_duration", "stationary", "direction", "slow_approach",
-                "passing")
+                "passing", "aftermath", "ground")
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,10 @@ class FilterConfig:
     min_duration: bool = True
     direction: bool = True
     confidence: bool = True
-    slow_approach: bool = True
+    slow_approach: bool = False  # off: the aftermath subsumes it (it lost a collision)
     passing: bool = True
+    aftermath: bool = True
+    ground: bool = True
     stationary_window_s: float = 0.5  # speed history averaged (spec: 15 frames at 30 fps)
     stationary_speed: float = 0.25  # both mean speeds below -> discard (units/s)
     confirm_s: float = 0.2  # the episode qualified for this long (spec: 5 frames, stride 2)
@@ -64,12 +77,12 @@ class FilterConfig:
     convoy_closing_speed: float = 0.1  # |closing| below = "near zero" (units/s)
     min_confidence: float = 0.5  # either detection below -> discard
     rapid_closing: float = 1.0  # the episode never closed faster -> discard (units/s)
+    max_ground_gap: float = 0.35  # footprints never closer (pair sizes) -> discard
 
     @classmethod
     def off(cls) -> FilterConfig:
         """Every filter disabled (the spec's raw detector)."""
-        return cls(stationary=False, min_duration=False, direction=False, confidence=False,
-                   slow_approach=False, passing=False)
+        return cls(**{name: False for name in FILTER_NAMES})
 
     @classmethod
     def spec(cls, fps: float, stride: int) -> FilterConfig:
@@ -112,6 +125,8 @@ class PairEvidence:
     peak_closing: float  # fastest closing over the episode's qualifying observations
     braking_1: bool  # slowed below 70% of its recent peak speed (see detector.STEADY_SHARE)
     braking_2: bool
+    abrupt_stop: bool  # either road user stopped abruptly after the peak (aftermath)
+    ground_gap: float  # the episode's smallest footprint gap, pair sizes (aftermath)
 
 
 def rejecting_filters(config: FilterConfig, ev: PairEvidence) -> tuple[str, ...]:
@@ -126,6 +141,8 @@ def rejecting_filters(config: FilterConfig, ev: PairEvidence) -> tuple[str, ...]
         "direction": _same_direction_no_closing(config, ev),
         "slow_approach": ev.peak_closing < config.rapid_closing and not ev.collision,
         "passing": _passing_parked(config, ev),
+        "aftermath": not ev.abrupt_stop,
+        "ground": ev.ground_gap > config.max_ground_gap,
     }
     return tuple(name for name in FILTER_NAMES if getattr(config, name) and verdicts[name])
 

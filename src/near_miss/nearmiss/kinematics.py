@@ -106,6 +106,7 @@ class KinematicsTracker:
         self._history: dict[int, deque[Sample]] = {}
         self._speeds: dict[int, deque[tuple[float, Vec]]] = {}
         self._class: dict[int, str] = {}
+        self._previous: dict[int, deque[Sample]] = {}  # the history before a restart
         self.resets = 0  # histories restarted because an ID looked reused
 
     def update(self, frame_index: int, objects: dict[int, tuple[Vec, str, float]]
@@ -115,6 +116,8 @@ class KinematicsTracker:
         motions = {}
         for oid, (pos, cls, scale) in objects.items():
             if self._must_restart(oid, t, pos, cls, scale):
+                if self._history.get(oid):
+                    self._previous[oid] = self._history[oid]
                 self._history[oid] = deque()
                 self._speeds[oid] = deque()
             hist = self._history[oid]
@@ -126,9 +129,12 @@ class KinematicsTracker:
         self._prune(t)
         return motions
 
-    def path(self, object_id: int) -> np.ndarray:
-        """The object's observed history as rows ``(t, x, y)``."""
+    def path(self, object_id: int, at: float | None = None) -> np.ndarray:
+        """The object's observed history as rows ``(t, x, y)``; with ``at``, the history that
+        was current at that time (the one before a restart, when the ID was reused since)."""
         hist = self._history.get(object_id, ())
+        if at is not None and (not hist or hist[0].t > at):
+            hist = self._previous.get(object_id, ())
         return np.array([(s.t, *s.position) for s in hist], dtype=float).reshape(-1, 3)
 
     def _must_restart(self, oid: int, t: float, pos: Vec, cls: str, scale: float) -> bool:
@@ -166,7 +172,10 @@ class KinematicsTracker:
 
     def _prune(self, t: float) -> None:
         stale = [o for o, h in self._history.items() if h[-1].t < t - self.max_gap_s]
+        for oid in [o for o, h in self._previous.items() if h[-1].t < t - self.history_s]:
+            del self._previous[oid]
         for oid in stale:
+            self._previous[oid] = self._history[oid]
             del self._history[oid]
             self._speeds.pop(oid, None)
             self._class.pop(oid, None)

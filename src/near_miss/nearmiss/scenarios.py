@@ -145,10 +145,10 @@ def _scripts() -> list[Script]:
                "a pedestrian crossing its lane", True, 4.0,
                (Actor(1, v, CAR, braking((60, 360), 250.0, 1.8, 260.0)),
                 Actor(2, p, PED, linear((700, 480), (0, -50), t0=0.36)))),
-        Script("crash_10fps", "at 10 fps, a car at 300 px/s runs into the side of a car "
-               "crossing at 150 px/s; both stop dead at impact", True, 4.0,
+        Script("crash_10fps", "at 10 fps, a car at 300 px/s runs into a car coming the other "
+               "way at 150 px/s, slightly offset; both stop dead at impact", True, 4.0,
                (Actor(1, v, CAR, crash((40, 400), (300, 0), 2.0)),
-                Actor(2, v, (40, 80), crash((700, 40), (0, 150), 2.0))), fps=10.0),
+                Actor(2, v, CAR, crash((1020, 410), (-150, 0), 2.0))), fps=10.0),
         Script("parked_touching", "two parked cars whose jittery boxes touch", False, 4.0,
                (Actor(1, v, CAR, linear((500, 300), (0, 0)), jitter=1.5),
                 Actor(2, v, CAR, linear((582, 302), (0, 0)), jitter=1.5))),

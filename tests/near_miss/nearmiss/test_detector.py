@@ -144,7 +144,7 @@ def test_separating_objects_never_qualify():
 
 def test_open_episodes_are_closed_by_finish():
     det = NearMissDetector(FPS)
-    for f, objects in frames_of({1: head_on_crash, 2: parked}, 2.2):
+    for f, objects in frames_of({1: head_on_crash, 2: parked}, 3.2):
         det.process_frame(f, objects)
     assert det.events == []  # still in contact when the video ends
     closed = det.finish()
