@@ -164,3 +164,14 @@ def test_smoke_preset_and_options(monkeypatch):
         "outputs",
     )
     assert config.settings.max_new_tokens == 64 and config.adapter == "outputs/lora_adapter"
+
+
+def test_the_base_model_gets_the_probe_in_its_chat_template():
+    class Chat:
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return repr((messages, tokenize, add_generation_prompt))
+
+    probe = forgetting.Probe(forgetting.MATH, "What is 2 + 2?", "number", "4")
+    user = [{"role": "user", "content": "What is 2 + 2?"}]
+    assert forgetting.probe_prompt(probe, Chat(), "base") == repr((user, False, True))
+    assert forgetting.probe_prompt(probe, Chat(), "ft").startswith("### Instruction:\n")
