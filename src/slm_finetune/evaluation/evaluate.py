@@ -551,7 +551,7 @@ def table_frame(summary: dict[str, Any]) -> Any:
                 "Base Model": row["base"],
                 "Fine-Tuned Model": row["finetuned"],
                 "Improvement (%)": row["improvement_pct"],
-                SPEC_COLUMN: row.get("base_spec"),
+                SPEC_COLUMN: math.nan if row.get("base_spec") is None else row["base_spec"],
             }
             for row in summary["table"]
         ]
@@ -562,6 +562,7 @@ def format_table(summary: dict[str, Any]) -> str:
     frame = table_frame(summary)
     return frame.to_string(
         index=False,
+        na_rep="n/a",
         formatters={
             "Base Model": "{:.4f}".format,
             "Fine-Tuned Model": "{:.4f}".format,

@@ -97,7 +97,7 @@ def format_evidence(results: Any) -> str | None:
 
 
 def _ids(ids: list[int]) -> str:
-    return "examples " + ", ".join(f"#{i}" for i in ids)
+    return ("example " if len(ids) == 1 else "examples ") + ", ".join(f"#{i}" for i in ids)
 
 
 def root_causes(analysis: Mapping[str, Any], results: Any) -> list[str]:

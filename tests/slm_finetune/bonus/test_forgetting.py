@@ -135,8 +135,11 @@ def test_tiny_run_writes_the_table_and_reuses_the_cache(tmp_path, monkeypatch, c
     fluency = table[forgetting.FLUENCY]
     assert fluency["Fine-Tuned Score"] == pytest.approx(fluency["Base Model Score"], rel=1e-4)
     assert 1 < fluency["Base Model Score"] < 1e4
+    templates = summary["prompt_templates"]  # same weights, each in its own prompt format
+    assert templates["base"].startswith("<|im_start|>")
+    assert "{prompt}<|im_end|>" in templates["base"]
+    assert templates["ft"] == "### Instruction:\n{prompt}\n\n### Response:\n"
     for probe in summary["probes"]:
-        assert probe["base_answer"] == probe["ft_answer"]
         assert probe["base_score"] == score(Probe(**{k: probe[k] for k in (
             "category", "prompt", "rule", "expected")}), probe["base_answer"])  # fmt: skip
     assert summary["fluency"]["n_sentences"] == 2 and "offline file" in summary["fluency"]["source"]

@@ -33,7 +33,7 @@ def test_reviewed_labels_come_first_then_the_evidence_of_the_results():
     assert lines[2].startswith("1. **Hallucination**: 2 of 3 labelled so (examples #1, #3).")
     assert lines[3].startswith("2. **Other (e.g. repetition loop)**: 1 of 3 labelled so")
     assert lines[4].startswith("3. **Incomplete response**: 1 of the 3 low-scoring answers "
-                               "stopped at the token budget without ending (examples #2).")
+                               "stopped at the token budget without ending (example #2).")
     assert lines[5].startswith("4. **Formatting failure**: the base model scores ROUGE-L 0.200 "
                                "in its chat template and 0.150 in the `### Instruction` "
                                "template (higher on 2 of 4 test examples).")
@@ -46,7 +46,7 @@ def test_without_a_review_the_heuristic_labels_are_used_and_said_so():
     lines = root_causes(analysis(False), results(finished=(True,) * 4, spec=False))
     assert "heuristic labels" in lines[0]
     assert lines[2].startswith("1. **Incomplete response**: 2 of 3 labelled so (examples #1, #2).")
-    assert lines[3].startswith("2. **Off-topic**: 1 of 3 labelled so (examples #3).")
+    assert lines[3].startswith("2. **Off-topic**: 1 of 3 labelled so (example #3).")
     assert "Formatting failure" in lines[-1]
 
 
