@@ -13,15 +13,18 @@
 
 The ``### Input`` block is left out when the input is empty. Training formats the whole
 string; generation formats everything up to ``### Response:`` and lets the model continue.
+The fine-tuned model is trained and prompted in this template. The base model is prompted in
+its own chat format (`chat_prompt`), the one it was instruction-tuned on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 SMOLLM2_EOS = "<|im_end|>"  # end-of-turn token of SmolLM2-Instruct (the tokenizer's EOS)
 RESPONSE_HEADER = "### Response:\n"
+TEMPLATE, CHAT = "template", "chat"  # prompt formats: this module's template, the chat one
 
 
 def _field(example: Any, name: str) -> str:
@@ -43,3 +46,37 @@ def format_prompt(example: Any, eos_token: str = SMOLLM2_EOS, with_response: boo
     if with_response:
         parts.append(f"{_field(example, 'output')}{eos_token}")
     return "".join(parts)
+
+
+def user_message(example: Any) -> str:
+    """The question as one chat turn: the instruction, then the input after a blank line."""
+    context = _field(example, "input")
+    instruction = _field(example, "instruction")
+    return f"{instruction}\n\n{context}" if context else instruction
+
+
+def chat_prompt(
+    tokenizer: Any, example: Any, system: str | None = None, shots: Sequence[Any] = ()
+) -> str:
+    """The base model's own generation prompt (``apply_chat_template``, ChatML for SmolLM2).
+
+    ``system`` replaces the template's default system turn; ``shots`` become earlier
+    user/assistant turns. The prompt ends with the opening of the assistant turn, so the
+    answer ends at the model's end-of-turn token.
+    """
+    messages = [{"role": "system", "content": system}] if system else []
+    for shot in shots:
+        messages += [
+            {"role": "user", "content": user_message(shot)},
+            {"role": "assistant", "content": _field(shot, "output")},
+        ]
+    messages.append({"role": "user", "content": user_message(example)})
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def generation_prompt(tokenizer: Any, example: Any, fmt: str) -> str:
+    """The prompt of ``example`` in format ``fmt``: ``"template"`` (above) or ``"chat"``."""
+    if fmt == CHAT:
+        return chat_prompt(tokenizer, example)
+    return format_prompt(example, with_response=False)
+

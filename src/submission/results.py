@@ -160,6 +160,25 @@ def _metric_text(f: FineTuneFacts, metric: str, label: str = "", digits: int = 3
     return f"{label} {row['base']:.{digits}f} -> {row['finetuned']:.{digits}f} ({change_text})"
 
 
+def _base_prompt_text(f: FineTuneFacts) -> str:
+    """How the base model was prompted, with its ROUGE-L in the spec template when measured."""
+    spec = (f.row("ROUGE-L") or {}).get("base_spec")
+    if spec is None:
+        return ""
+    return (f"; base model in its own chat template, {spec:.3f} ROUGE-L when prompted with the "
+            "fine-tuning `### Instruction` template instead")
+
+
+def _key_fact_text(f: FineTuneFacts) -> str:
+    """Key-fact accuracy as counts of examples when the evaluation saved them."""
+    facts = f.evaluation.get("key_facts", {})
+    if "passed" not in facts:
+        return _metric_text(f, "Key-fact accuracy")
+    passed = facts["passed"]
+    return (f"Key-fact accuracy {passed['base']} -> {passed['ft']} of the "
+            f"{facts['examples_with_facts']} test examples with key facts")
+
+
 def _precision_text(train: dict) -> str:
     """`` in bf16 autocast`` (or float32) when the training summary records its precision."""
     name = train.get("precision")
@@ -185,10 +204,10 @@ def finetune_bullets(root: Path) -> list[str]:
         f"{t['torch_threads']} CPU threads{_precision_text(t)}; validation loss "
         f"{t['base_val_loss']:.3f} (base) -> "
         f"{t['best_val_loss']:.3f} (best, step {t['best_step']}).",
-        f"Test set ({e['n_examples']} examples, greedy decoding): "
+        f"Test set ({e['n_examples']} examples, greedy decoding{_base_prompt_text(f)}): "
         f"{_metric_text(f, 'ROUGE-L')}{ci_text}; {_metric_text(f, 'BLEU')}.",
         f"{_metric_text(f, 'Perplexity (response', 'Perplexity', 2)} (response tokens); "
-        f"{_metric_text(f, 'Key-fact accuracy')}.",
+        f"{_key_fact_text(f)}.",
     ]
     return bullets + _baselines_bullet(root)
 

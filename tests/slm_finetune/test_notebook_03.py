@@ -19,5 +19,8 @@ def test_notebook_03_shows_the_table_examples_taxonomy_and_root_causes(monkeypat
     assert "Fine-Tuned Model" in outputs and "Improvement (%)" in outputs
     assert "ROUGE-L 95% CI" in outputs and "largest relative improvement" in outputs
     assert outputs.count("**Fine-Tuned Model Output:**") == 10  # 5 best and 5 worst
-    assert "disagreements" in outputs and "low-scoring test answers:" in outputs
+    assert "disagreements" in outputs
+    assert "low-scoring test answers, and the per-example results:" in outputs
+    assert "\n3. **" in outputs and outputs.count("*Test:*") >= 3  # at least 3 hypotheses
+    assert "Base Model, spec template (reference)" in outputs
     assert "## Root Cause Hypotheses" in markdown_headings(nb)

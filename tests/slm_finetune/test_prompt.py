@@ -1,5 +1,13 @@
 from slm_finetune.data.schema import Example
-from slm_finetune.prompt import RESPONSE_HEADER, SMOLLM2_EOS, format_prompt
+from slm_finetune.prompt import (
+    CHAT,
+    RESPONSE_HEADER,
+    SMOLLM2_EOS,
+    TEMPLATE,
+    chat_prompt,
+    format_prompt,
+    generation_prompt,
+)
 
 
 def test_template_with_input_matches_the_spec_layout():
@@ -33,3 +41,26 @@ def test_generation_prompt_is_a_prefix_ending_at_the_response_header():
 def test_dict_and_example_give_the_same_string():
     record = {"instruction": "x", "input": "", "output": "y"}
     assert format_prompt(record) == format_prompt(Example(**record))
+
+
+class Messages:
+    """Returns the messages it is given, to check what `chat_prompt` sends."""
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert tokenize is False and add_generation_prompt is True
+        return messages
+
+
+def test_chat_prompt_sends_system_shots_and_the_question_as_turns():
+    shot = Example(instruction="Flush DNS?", input="", output="Run `ipconfig /flushdns`.")
+    query = {"instruction": "Why is it slow?", "input": "Windows 11"}
+    assert chat_prompt(Messages(), query) == [
+        {"role": "user", "content": "Why is it slow?\n\nWindows 11"}]
+    assert chat_prompt(Messages(), query, "Be brief.", [shot]) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Flush DNS?"},
+        {"role": "assistant", "content": "Run `ipconfig /flushdns`."},
+        {"role": "user", "content": "Why is it slow?\n\nWindows 11"},
+    ]
+    assert generation_prompt(Messages(), query, CHAT) == chat_prompt(Messages(), query)
+    assert generation_prompt(None, query, TEMPLATE) == format_prompt(query, with_response=False)

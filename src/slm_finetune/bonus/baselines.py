@@ -1,18 +1,20 @@
 """`python -m slm_finetune baselines`: prompting the base model vs fine-tuning (spec Task 2.8).
 
 Four approaches answer every test example with the same greedy decoding as ``evaluate``
-(`GenerationSettings`: repetition penalty 1.1, 200 new tokens) and the same answer cut:
+(`GenerationSettings`: repetition penalty 1.1, 200 new tokens). The base model is prompted in
+its own chat template (`slm_finetune.prompt.chat_prompt`, ChatML), as ``evaluate`` prompts it,
+and its answer ends at its end-of-turn token:
 
-* **zero-shot** (base model): `SYSTEM_PROMPT`, a blank line, then the template
-  ``### Instruction: ... ### Response:`` of the test example;
-* **few-shot** (base model): the system prompt, then 3 training examples, each written as its
-  exact fine-tuning string (template + answer + EOS ``<|im_end|>``) and followed by the
-  separator `SHOT_SEPARATOR` (a blank line), then the test example's template. The shots are
-  chosen by `select_shots`;
+* **zero-shot** (base model): `SYSTEM_PROMPT` as the system turn, the test question (the
+  instruction, then the input after a blank line) as the user turn;
+* **few-shot** (base model): the same, with 3 training examples before the question as earlier
+  user/assistant turns (the turn markers separate them). The shots are chosen by
+  `select_shots`;
 * **chain-of-thought** (base model): the zero-shot prompt with `COT_SUFFIX`
   ("Let's think step by step.") appended to the end of the instruction;
-* **fine-tuned**: base + LoRA adapter with the plain template, i.e. exactly ``evaluate``'s
-  prompts, so its answers come from the generation cache when ``evaluate`` already ran.
+* **fine-tuned**: base + LoRA adapter with the ``### Instruction`` template it was trained on,
+  i.e. exactly ``evaluate``'s prompts, so its answers come from the generation cache when
+  ``evaluate`` already ran.
 
 Each base-model strategy changes one thing relative to zero-shot. Scores: mean ROUGE-L F1 and
 corpus BLEU-4 (`slm_finetune.evaluation.metrics`). Cost: mean prompt length in tokens and the
@@ -36,7 +38,7 @@ from typing import Any
 
 from slm_finetune.data.schema import Example
 from slm_finetune.evaluation.generate import Generation, GenerationCache, GenerationSettings
-from slm_finetune.prompt import SMOLLM2_EOS, format_prompt
+from slm_finetune.prompt import chat_prompt, format_prompt
 from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
@@ -46,7 +48,6 @@ SYSTEM_PROMPT = (
     "You are a helpful expert assistant. Answer the following question accurately and concisely."
 )
 COT_SUFFIX = "Let's think step by step."
-SHOT_SEPARATOR = "\n\n"
 N_SHOTS = 3
 SHOT_SOURCE = "seed"  # hand-written training examples (data/manifest.csv column "source")
 RESULTS_NAME, OUTPUTS_NAME, PLOT_NAME = (
@@ -64,28 +65,29 @@ APPROACHES = {
 }
 
 
-def zero_shot_prompt(example: Example) -> str:
-    return f"{SYSTEM_PROMPT}\n\n{format_prompt(example, with_response=False)}"
+def zero_shot_prompt(tokenizer: Any, example: Example) -> str:
+    return chat_prompt(tokenizer, example, SYSTEM_PROMPT)
 
 
-def cot_prompt(example: Example) -> str:
+def cot_prompt(tokenizer: Any, example: Example) -> str:
     instruction = f"{example.instruction.strip()} {COT_SUFFIX}"
-    return zero_shot_prompt(dataclasses.replace(example, instruction=instruction))
+    return zero_shot_prompt(tokenizer, dataclasses.replace(example, instruction=instruction))
 
 
-def few_shot_prompt(example: Example, shots: Sequence[Example], eos: str = SMOLLM2_EOS) -> str:
-    blocks = "".join(format_prompt(shot, eos_token=eos) + SHOT_SEPARATOR for shot in shots)
-    return f"{SYSTEM_PROMPT}\n\n{blocks}{format_prompt(example, with_response=False)}"
+def few_shot_prompt(tokenizer: Any, example: Example, shots: Sequence[Example]) -> str:
+    return chat_prompt(tokenizer, example, SYSTEM_PROMPT, shots)
 
 
-def build_prompts(key: str, examples: Sequence[Example], shots: Sequence[Example]) -> list[str]:
+def build_prompts(
+    key: str, tokenizer: Any, examples: Sequence[Example], shots: Sequence[Example]
+) -> list[str]:
     """The prompts of approach ``key`` for every example."""
     if key == "few_shot":
-        return [few_shot_prompt(ex, shots) for ex in examples]
+        return [few_shot_prompt(tokenizer, ex, shots) for ex in examples]
     build = {"zero_shot": zero_shot_prompt, "cot": cot_prompt}.get(key)
     if build is None:  # fine_tuned: evaluate's prompts
         return [format_prompt(ex, with_response=False) for ex in examples]
-    return [build(ex) for ex in examples]
+    return [build(tokenizer, ex) for ex in examples]
 
 
 def select_shots(train: Sequence[Example], n: int = N_SHOTS) -> list[Example]:
@@ -138,8 +140,7 @@ class BaselineConfig:
     timing_examples: int = 8  # 0 = no timing batch
     precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
     num_threads: int = 1  # torch CPU threads (0 = every core); one, as for evaluate
-    # batches of 16: 2.1 s/example instead of 3.1 (batches of 8) for zero-shot on 2 CPU cores
-    settings: GenerationSettings = field(default_factory=lambda: GenerationSettings(batch_size=16))
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
 
     def path(self, name: str) -> Path:
         value = Path(getattr(self, name))
@@ -169,7 +170,7 @@ def preset(smoke: bool = False) -> BaselineConfig:
         cache_file="outputs/smoke/bonus/generation_cache.jsonl",
         limit=SMOKE_LIMIT,
         timing_examples=SMOKE_LIMIT,
-        settings=GenerationSettings(max_new_tokens=SMOKE_NEW_TOKENS, batch_size=16),
+        settings=GenerationSettings(max_new_tokens=SMOKE_NEW_TOKENS),
     )
 
 
@@ -234,16 +235,18 @@ def timed_batch(loaded: Any, prompts: Sequence[str], cache: GenerationCache, set
 def run_approach(loaded: Any, key: str, prompts: list[str], cache, config) -> ApproachRun:
     """Time one batch, then answer every prompt (cached answers are reused).
 
-    ``from_cache`` counts the answers that were cached before this approach ran.
+    ``from_cache`` counts the answers that were cached before this approach ran. Base-model
+    (chat) answers end only at the end-of-turn token, not at a ``### `` header.
     """
     from slm_finetune.evaluation.generate import cache_key, generate_all
 
     start = time.perf_counter()
-    keys = [cache_key(loaded.model_id, config.settings, p) for p in prompts]
+    settings = dataclasses.replace(config.settings, cut_at_header=loaded.name != "base")
+    keys = [cache_key(loaded.model_id, settings, p) for p in prompts]
     cached = sum(cache.get(k) is not None for k in keys)  # before the timing batch adds any
-    per_example = timed_batch(loaded, prompts[: config.timing_examples], cache, config.settings)
+    per_example = timed_batch(loaded, prompts[: config.timing_examples], cache, settings)
     gens, _ = generate_all(
-        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, config.settings, key
+        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, settings, key
     )
     tokens = [len(ids) for ids in loaded.tokenizer(prompts)["input_ids"]]
     return ApproachRun(key, prompts, tokens, gens, cached, per_example, time.perf_counter() - start)
@@ -275,7 +278,7 @@ def run_baselines(config: BaselineConfig = BaselineConfig()) -> Any:
     for loaded in iter_models(config.path("adapter"), precision):
         for key, (_, model_name) in APPROACHES.items():
             if model_name == loaded.name:
-                prompts = build_prompts(key, tests, shots)
+                prompts = build_prompts(key, loaded.tokenizer, tests, shots)
                 runs[key] = run_approach(loaded, key, prompts, cache, config)
     frame, outputs = results_frame(tests, runs), outputs_frame(tests, runs)
     frame["precision"] = precision.name

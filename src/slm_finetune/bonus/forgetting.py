@@ -2,11 +2,13 @@
 
 Both models (base, and base + LoRA adapter) answer 15 prompts outside the IT domain (5 general
 Q&A, 5 instruction following, 5 math/logic) with the same greedy decoding as ``evaluate``
-(repetition penalty 1.1, here at most 128 new tokens), in the same prompt template
-(``### Instruction: ... ### Response:``), so the two models see identical inputs. Each
-answer is scored 0/1 by an automatic rule (`RULES`, documented per rule), and the answers are
-saved next to their scores so a reader can check every verdict. Language fluency is the
-perplexity on 100 WikiText-103 test sentences (`slm_finetune.bonus.wikitext`).
+(repetition penalty 1.1, here at most 128 new tokens), each in the prompt format it was tuned
+on, as ``evaluate`` prompts them: the base model in its chat template, the fine-tuned model in
+the ``### Instruction: ... ### Response:`` template. Each answer gets a 0/1 score from an
+automatic rule (`RULES`, documented per rule) as a cross-check of the manual verdicts
+(`slm_finetune.bonus.forgetting_review`), and the answers are saved next to their scores.
+Language fluency is the perplexity on 100 WikiText-103 test sentences
+(`slm_finetune.bonus.wikitext`).
 
 Writes ``forgetting_results.json`` (table, every prompt/answer/score, the sentences, timings)
 and prints ``Test Category | Base Model Score | Fine-Tuned Score | Degradation %``.
@@ -175,11 +177,13 @@ def score(probe: Probe, answer: str) -> int:
     return int(check(answer, probe))
 
 
-def probe_prompt(probe: Probe) -> str:
-    """The generation prompt: the fine-tuning template with the probe as the instruction."""
-    from slm_finetune.prompt import format_prompt
+def probe_prompt(probe: Probe, tokenizer: Any = None, model: str = "ft") -> str:
+    """The generation prompt with the probe as the instruction: the fine-tuning template for
+    the fine-tuned model, the chat template (``tokenizer``'s) for the base model."""
+    from slm_finetune.prompt import CHAT, TEMPLATE, generation_prompt
 
-    return format_prompt({"instruction": probe.prompt, "input": ""}, with_response=False)
+    fmt = CHAT if model == "base" else TEMPLATE
+    return generation_prompt(tokenizer, {"instruction": probe.prompt, "input": ""}, fmt)
 
 
 def select_probes(per_category: int = 0) -> list[Probe]:
@@ -203,7 +207,7 @@ class ForgettingConfig:
     precision: str = "auto"  # auto, fp32 or bf16 (slm_finetune.training.precision)
     num_threads: int = 1  # torch CPU threads (0 = every core); one, as for evaluate
     settings: GenerationSettings = field(
-        default_factory=lambda: GenerationSettings(max_new_tokens=128, batch_size=16)
+        default_factory=lambda: GenerationSettings(max_new_tokens=128)
     )
 
     def path(self, name: str) -> Path:
@@ -229,7 +233,7 @@ def preset(smoke: bool = False) -> ForgettingConfig:
         cache_file="outputs/smoke/bonus/generation_cache.jsonl",
         n_sentences=SMOKE_SENTENCES,
         probes_per_category=SMOKE_PROBES,
-        settings=GenerationSettings(max_new_tokens=SMOKE_NEW_TOKENS, batch_size=16),
+        settings=GenerationSettings(max_new_tokens=SMOKE_NEW_TOKENS),
     )
 
 
@@ -262,9 +266,10 @@ def _model_run(loaded: Any, probes, sentences, config: ForgettingConfig, cache) 
     from slm_finetune.evaluation.generate import generate_all
 
     t0 = time.perf_counter()
-    prompts = [probe_prompt(p) for p in probes]
+    prompts = [probe_prompt(p, loaded.tokenizer, loaded.name) for p in probes]
+    settings = dataclasses.replace(config.settings, cut_at_header=loaded.name != "base")
     gens, cached = generate_all(
-        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, config.settings,
+        loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, settings,
         desc=f"general prompts ({loaded.name})",
     )  # fmt: skip
     t1 = time.perf_counter()
@@ -331,10 +336,12 @@ def run_forgetting(config: ForgettingConfig = ForgettingConfig()) -> dict[str, A
     lines, source = wikitext.load_lines(config.wikitext_file and config.path("wikitext_file"))
     sentences = wikitext.select_sentences(lines, config.n_sentences, config.seed)
     cache = GenerationCache(config.path("cache_file"))
-    runs, identity = {}, {}
+    runs, identity, templates = {}, {}, {}
     for loaded in iter_models(config.path("adapter"), precision):
         runs[loaded.name] = _model_run(loaded, probes, sentences, config, cache)
         identity[loaded.name] = loaded.model_id
+        templates[loaded.name] = probe_prompt(Probe("", "{prompt}", "", ""), loaded.tokenizer,
+                                              loaded.name)
         base_kind = loaded.source.kind
     summary = {
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -342,7 +349,7 @@ def run_forgetting(config: ForgettingConfig = ForgettingConfig()) -> dict[str, A
         "base_model_kind": base_kind,
         "precision": dataclasses.asdict(precision),
         "generation": {**dataclasses.asdict(config.settings), "do_sample": False},
-        "prompt_template": probe_prompt(Probe("", "{prompt}", "", "")),
+        "prompt_templates": templates,
         "table": results_table(probes, runs),
         "scoring_rules": {name: doc for name, (_, doc) in RULES.items()},
         "probes": [_probe_record(i, p, runs) for i, p in enumerate(probes)],

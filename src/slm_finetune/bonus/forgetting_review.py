@@ -1,8 +1,11 @@
 """Manual 0/1 scores of the forgetting answers (spec Task 2.7), and the assessment they support.
 
 The spec asks for manual scoring. ``outputs/forgetting_review.json`` holds one verdict per
-answer, written by reading it: ``{"verdicts": {"<prompt>": {"base": {"score": 0|1,
-"reason": "...", "answer_sha1": "..."}, "ft": {...}}}}``. A verdict applies only to the exact
+answer, written by reading it against one written rubric (`RUBRIC`, what earns 1 in each
+category, the same for the base and the fine-tuned answers; the file carries a copy):
+``{"rubric": {...}, "verdicts": {"<prompt>": {"base": {"score": 0|1, "reason": "...",
+"answer_sha1": "..."}, "ft": {...}}}, "changes": [...]}``; ``changes`` records the verdicts
+that the rubric changed (before -> after, why). A verdict applies only to the exact
 answer it judged (its SHA-1 must match the answer in ``forgetting_results.json``), so a re-run
 that changes an answer drops that verdict instead of silently reusing it; ``apply`` says how
 many answers are reviewed. The automatic rules of ``forgetting.RULES`` stay beside the manual
@@ -18,10 +21,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slm_finetune.bonus.forgetting import CATEGORIES, FLUENCY, table_row
+from slm_finetune.bonus.forgetting import CATEGORIES, FLUENCY, FOLLOW, MATH, QA, table_row
 
 REVIEW_FILE = "outputs/forgetting_review.json"
 MODELS = ("base", "ft")
+# what earns 1 in each category; applied to every answer of both models alike
+RUBRIC = {
+    QA: "1 when the answer gives the correct answer to the question asked (Paris; Mars; "
+        "Shakespeare; Au; the sky is blue because air scatters short, blue wavelengths more "
+        "than long ones) and nowhere gives a different answer to that same question. Wrong "
+        "details beside the answer do not change the score (the reason names them), and the "
+        "form asked for ('in one sentence') is not scored here: form is Instruction "
+        "Following's category.",
+    FOLLOW: "1 when the answer contains the output the instruction asks for, in the form it "
+            "asks for: exactly the requested number of list items, each a fitting one (3 "
+            "fruits, 5 ocean animals); a poem of three lines about rain; the Spanish word "
+            "for hello given as the translation; the word written as BANANA. Text around a "
+            "correct output does not cost the point; a missing, wrong or malformed output "
+            "gets 0.",
+    MATH: "1 when the answer's final result is the correct value (136, 73, yes, 180 km, 63). "
+          "A correct value that the answer then replaces with another, or an answer that "
+          "hedges between two results, gets 0; the working is not scored.",
+}
 
 
 def answer_sha1(answer: str) -> str:

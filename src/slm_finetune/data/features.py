@@ -16,10 +16,17 @@ from slm_finetune.prompt import format_prompt
 IGNORE_INDEX = -100  # label value the cross-entropy loss skips
 
 
-def encode_example(example: dict[str, str], tokenizer: Any, max_length: int, loss_on: str) -> dict:
-    """Token ids, attention mask and (response-only) labels of one example (spec's keys)."""
-    text = format_prompt(example, eos_token=tokenizer.eos_token)
-    prompt_chars = len(format_prompt(example, with_response=False))
+def encode_example(
+    example: dict[str, str], tokenizer: Any, max_length: int, loss_on: str, prompt: str = ""
+) -> dict:
+    """Token ids, attention mask and (response-only) labels of one example (spec's keys).
+
+    ``prompt`` replaces the training template's prompt (e.g. the chat one); the answer and
+    EOS follow it.
+    """
+    prompt = prompt or format_prompt(example, with_response=False)
+    text = f"{prompt}{example['output'].strip()}{tokenizer.eos_token}"
+    prompt_chars = len(prompt)
     enc = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True)
     row = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
     if loss_on == "full":  # the collator copies input_ids to labels

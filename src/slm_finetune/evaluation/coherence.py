@@ -5,15 +5,22 @@ correctness: it has at least ``MIN_WORDS`` words; at most ``MAX_REPEAT`` of its 
 repeat an earlier one (no loop); it shares at least one content word with the question (it is
 about the question); and it reads as text (``MIN_ALPHA`` of its characters are letters or
 spaces, so code blocks pass but symbol soup does not). The verdict lists every failed rule.
+
+A coherent answer can still be **incomplete**: cut off by the token budget mid-sentence,
+mid-word or mid-path (`cut_off`). The verdict says so instead of calling it coherent.
 """
 
 from __future__ import annotations
+
+import re
 
 from slm_finetune.evaluation.error_analysis import repeat_share, topic_overlap, words
 
 MIN_WORDS = 8
 MAX_REPEAT = 0.3
 MIN_ALPHA = 0.6
+SENTENCE_END = ".!?:;)]}\"'`*"  # an answer ending in anything else stops mid-sentence
+_FENCE = re.compile(r"```.*?```", re.DOTALL)
 
 
 def coherence_problems(question: str, answer: str) -> list[str]:
@@ -34,7 +41,24 @@ def coherence_problems(question: str, answer: str) -> list[str]:
     return problems
 
 
+def cut_off(answer: str) -> str | None:
+    """How ``answer`` reads as cut off (an open code block or span, no sentence end), or None."""
+    text = answer.strip()
+    if not text:
+        return None
+    if text.count("```") % 2:
+        return "ends inside an open code block"
+    if _FENCE.sub("", text).count("`") % 2:
+        return f"ends inside an open code span (mid-command or mid-path: '...{text[-24:]}')"
+    if text[-1] not in SENTENCE_END:
+        return f"ends mid-sentence ('...{text[-24:]}')"
+    return None
+
+
 def verdict(question: str, answer: str) -> str:
-    """``coherent`` or ``NOT coherent: <failed rules>``, for printing next to the answer."""
+    """``coherent``, ``incomplete: <how it is cut>`` or ``NOT coherent: <failed rules>``."""
     problems = coherence_problems(question, answer)
-    return "coherent" if not problems else "NOT coherent: " + "; ".join(problems)
+    cut = cut_off(answer)
+    if problems:
+        return "NOT coherent: " + "; ".join(problems + ([cut] if cut else []))
+    return f"incomplete: {cut}" if cut else "coherent"

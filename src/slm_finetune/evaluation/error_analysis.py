@@ -18,7 +18,8 @@ flags, computed on the fine-tuned answer:
 * ``repetition`` ("Other"): more than 30% of the answer's word 4-grams are repeats.
 
 The primary label is the first flag in `PRIORITY` order, "other" when no flag fires. The
-labels are then reviewed by reading (see the evaluation notebook) and the disagreements noted.
+labels are then reviewed by reading against one written rubric (`REVIEW_RUBRIC`, the first
+label that applies in its order) and the disagreements noted.
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ CATEGORY_NAMES = {
     "formatting": "Formatting failure",
     "overfitting": "Overfitting artifact",
     "other": "Other (e.g. repetition loop)",
+}
+# how a low-scoring answer is labelled by reading it: the first label that applies, in order
+REVIEW_RUBRIC = {
+    "off_topic": "it answers a different question from the one asked (another task, another "
+                 "problem), whether or not its content is right",
+    "overfitting": "it recites a training answer instead of answering this question",
+    "hallucination": "it answers the question asked, but states a command, menu path, "
+                     "setting or fact that is wrong or does not exist, or advice opposite to "
+                     "the right one (the wrong platform's commands included)",
+    "incomplete": "what it says is right, but it stops before the steps that answer the "
+                  "question (token budget or an early end)",
+    "formatting": "the content is right, the structure is not (e.g. no steps or code block "
+                  "where the question needs them)",
+    "other": "none of the above, e.g. a repetition loop; the note says what",
 }
 _STOPWORD_TEXT = (
     "a an the and or but if then than so to of in on at by for with from into onto over under "

@@ -2,7 +2,11 @@
 
 For each model (the base SmolLM2-135M-Instruct, then base + the LoRA adapter merged in):
 token-weighted perplexity (response tokens and full sequence), greedy generation (cached),
-ROUGE-1/2/L, corpus BLEU and the key-fact metric (`slm_finetune.evaluation.metrics`). Writes
+ROUGE-1/2/L, corpus BLEU and the key-fact metric (`slm_finetune.evaluation.metrics`). Each
+model is prompted in the format it was tuned on: the base model in its own chat template
+(the fair comparison, column "Base Model"), the fine-tuned one in the ``### Instruction``
+template it was trained on. The base model is also scored in that template, a reference
+column ("base, spec template") that isolates the effect of the prompt format. Writes
 
 * ``evaluation_results.csv``: one row per example, every score and both generations;
 * ``evaluation_summary.json``: the results table, bootstrap 95% CIs of ROUGE-L, settings,
@@ -34,6 +38,7 @@ from slm_finetune.evaluation.generate import (
     GenerationSettings,
     file_sha256,
 )
+from slm_finetune.prompt import CHAT, TEMPLATE, generation_prompt
 from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.training.hardware import hardware
 from slm_finetune.training.precision import Precision, add_precision_option, resolve
@@ -46,8 +51,14 @@ SUMMARY_NAME = "evaluation_summary.json"
 ANALYSIS_NAME = "error_analysis.json"
 PLOT_NAME = "error_analysis.png"
 REVIEW_FILE = "outputs/evaluation_commentary.json"
+SPEC_COLUMN = "Base Model, spec template (reference)"
 SMOKE_LIMIT, SMOKE_NEW_TOKENS = 3, 16
-MODELS = (("base", "Base Model"), ("ft", "Fine-Tuned Model"))
+# prefix -> (label, prompt format); "base" is the fair base model, "base_spec" the reference
+MODELS = {
+    "base": ("base", CHAT),
+    "base_spec": ("base, spec template", TEMPLATE),
+    "ft": ("fine-tuned", TEMPLATE),
+}
 # (label, per-example column or corpus metric, higher is better)
 TABLE = (
     ("Perplexity (response tokens)", "ppl_response", False),
@@ -89,6 +100,7 @@ class ModelRun:
     """Everything measured for one model."""
 
     model_id: str
+    prompt_format: str
     nll: list[metrics.SequenceNLL]
     generations: list[Generation]
     from_cache: int
@@ -101,7 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser, default)
     parser.add_argument("--test-file", help=f"JSONL file to score (default {default.test_file})")
     parser.add_argument("--limit", type=int, help="score only the first N examples")
-    parser.add_argument("--batch-size", type=int, help="prompts generated together (default 8)")
+    parser.add_argument("--batch-size", type=int, help="prompts generated together (default 16)")
     parser.add_argument("--max-new-tokens", type=int, help="generation length (default 200)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default 1; 0 = all)")
     add_precision_option(parser)
@@ -155,41 +167,48 @@ def check_adapter(folder: Path) -> Path:
     return folder
 
 
+def settings_for(config: EvalConfig, prompt_format: str) -> GenerationSettings:
+    """The run's settings; a chat answer ends only at the end-of-turn token."""
+    return dataclasses.replace(config.settings, cut_at_header=prompt_format != CHAT)
+
+
 def score_model(
-    model: Any,
-    tokenizer: Any,
-    examples: list[Example],
-    model_id: str,
-    config: EvalConfig,
-    label: str,
-    precision: Precision,
-) -> ModelRun:
-    """Perplexity terms and (cached) greedy answers of one model (``model_id`` keys the cache)."""
+    model: Any, tokenizer: Any, examples: list[Example], model_id: str, config: EvalConfig,
+    prefix: str, precision: Precision,
+) -> ModelRun:  # fmt: skip
+    """Perplexity terms and (cached) greedy answers of one model in its prompt format.
+
+    ``prefix`` names the row of `MODELS`; ``model_id`` keys the cache. Perplexity scores the
+    reference answer after the same prompt the model answers.
+    """
     from tqdm.auto import tqdm
 
     from slm_finetune.evaluation.generate import generate_all
-    from slm_finetune.prompt import format_prompt
 
+    label, fmt = MODELS[prefix]
     t0 = time.perf_counter()
     model = precision.for_inference(model)
+    prompts = [generation_prompt(tokenizer, ex, fmt) for ex in examples]
+    pairs = zip(examples, prompts, strict=True)
     nll = [
-        metrics.sequence_nll(model, tokenizer, ex)
-        for ex in tqdm(examples, desc=f"perplexity ({label})", unit="example")
+        metrics.sequence_nll(model, tokenizer, ex, prompt=prompt)
+        for ex, prompt in tqdm(list(pairs), desc=f"perplexity ({label})", unit="example")
     ]
     t1 = time.perf_counter()
-    prompts = [format_prompt(ex, with_response=False) for ex in examples]
     cache = GenerationCache(config.path("cache_file"))
     model_id += precision.model_suffix()
+    settings = settings_for(config, fmt)
     gens, cached = generate_all(
-        model, tokenizer, prompts, model_id, cache, config.settings, f"generating ({label})"
+        model, tokenizer, prompts, model_id, cache, settings, f"generating ({label})"
     )
-    return ModelRun(model_id, nll, gens, cached, t1 - t0, time.perf_counter() - t1)
+    return ModelRun(model_id, fmt, nll, gens, cached, t1 - t0, time.perf_counter() - t1)
 
 
 def run_models(
     config: EvalConfig, examples: list[Example], precision: Precision
 ) -> tuple[dict[str, ModelRun], Any]:
-    """Score the base model, then the fine-tuned one; also return the base model's source."""
+    """Score the base model (chat, then spec template), then the fine-tuned one; also return
+    the base model's source."""
     from peft import PeftModel
 
     from slm_finetune.training.model import load_base_model
@@ -197,13 +216,16 @@ def run_models(
     adapter = check_adapter(config.path("adapter"))
     model, tokenizer, source = load_base_model()
     base_id = source.description
-    runs = {"base": score_model(model, tokenizer, examples, base_id, config, "base", precision)}
+    runs = {
+        prefix: score_model(model, tokenizer, examples, base_id, config, prefix, precision)
+        for prefix in ("base", "base_spec")
+    }
     del model
     base, tokenizer, _ = load_base_model()
     tuned = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()  # same maths, faster
     tuned.eval()
     ft_id = f"{source.description} + LoRA {file_sha256(adapter / 'adapter_model.safetensors')}"
-    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "fine-tuned", precision)
+    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "ft", precision)
     return runs, source
 
 
@@ -269,6 +291,11 @@ def corpus_values(frame: Any, prefix: str) -> dict[str, float]:
     }
 
 
+def key_fact_passes(frame: Any, prefix: str) -> int:
+    """How many examples pass the key-fact accuracy threshold (examples with facts only)."""
+    return int((frame[f"{prefix}_key_fact_recall"].dropna() >= metrics.KEY_FACT_PASS).sum())
+
+
 def improvement(base: float, tuned: float, higher_is_better: bool) -> float:
     """Relative improvement in percent (for lower-is-better metrics: the decrease)."""
     if not base or math.isnan(base) or math.isnan(tuned):
@@ -278,12 +305,17 @@ def improvement(base: float, tuned: float, higher_is_better: bool) -> float:
 
 
 def results_table(frame: Any) -> list[dict[str, Any]]:
-    """Rows ``{metric, base, finetuned, improvement_pct, higher_is_better}``."""
+    """Rows ``{metric, base, finetuned, improvement_pct, higher_is_better, base_spec}``.
+
+    The improvement is the fine-tuned model's over the fair (chat-template) base model.
+    """
     base, tuned = corpus_values(frame, "base"), corpus_values(frame, "ft")
+    spec = corpus_values(frame, "base_spec")
     return [
         {
             "metric": label,
             "base": base[key],
+            "base_spec": spec[key],
             "finetuned": tuned[key],
             "improvement_pct": improvement(base[key], tuned[key], higher),
             "higher_is_better": higher,
@@ -293,10 +325,12 @@ def results_table(frame: Any) -> list[dict[str, Any]]:
 
 
 def rouge_intervals(frame: Any) -> dict[str, list[float]]:
-    """Bootstrap 95% CIs of mean ROUGE-L: each model and the paired difference."""
+    """Bootstrap 95% CIs of mean ROUGE-L: each model and the paired difference (fine-tuned
+    minus the fair base model)."""
     diff = frame["ft_rougeL"] - frame["base_rougeL"]
     return {
         "base": list(metrics.bootstrap_ci(frame["base_rougeL"])),
+        "base_spec": list(metrics.bootstrap_ci(frame["base_spec_rougeL"])),
         "finetuned": list(metrics.bootstrap_ci(frame["ft_rougeL"])),
         "difference": list(metrics.bootstrap_ci(diff)),
     }
@@ -318,7 +352,9 @@ def build_summary(config, frame, runs, source, seconds: float, precision) -> dic
     test_sha = file_sha256(config.path("test_file"))
     adapter_sha = file_sha256(config.path("adapter") / "adapter_model.safetensors")
     settings = dataclasses.asdict(config.settings)
-    ids = [source.description, adapter_sha, test_sha, settings, len(frame)]
+    settings.pop("cut_at_header")
+    formats = {prefix: run.prompt_format for prefix, run in runs.items()}
+    ids = [source.description, adapter_sha, test_sha, settings, len(frame), formats]
     blob = json.dumps(ids + ([precision.name] if precision.name != "fp32" else []))
     return _json_ready(
         {
@@ -335,8 +371,9 @@ def build_summary(config, frame, runs, source, seconds: float, precision) -> dic
                 **settings,
                 "do_sample": False,
                 "padding_side": "left",
-                "answer_ends_at": "EOS or the next '### ' template header",
+                "answer_ends_at": "EOS; template prompts also at the next '### ' header",
             },
+            "prompt_formats": formats,
             "perplexity": "exp(total NLL / total tokens) over the test set; 'response tokens' "
             "(answer + EOS, the training objective) is the headline value",
             "table": results_table(frame),
@@ -350,13 +387,11 @@ def build_summary(config, frame, runs, source, seconds: float, precision) -> dic
             "tokens, SmoothingFunction().method1",
             "key_facts": {
                 "examples_with_facts": int((frame["n_key_facts"] > 0).sum()),
+                "passed": {p: key_fact_passes(frame, p) for p in MODELS},
                 "mean_facts": float(frame["n_key_facts"].mean()),
                 "accuracy_threshold": metrics.KEY_FACT_PASS,
             },
-            "generations_from_cache": {
-                "base": runs["base"].from_cache,
-                "ft": runs["ft"].from_cache,
-            },
+            "generations_from_cache": {prefix: run.from_cache for prefix, run in runs.items()},
             "timings": {
                 "wall_time_s": round(seconds, 1),
                 **{
@@ -387,6 +422,7 @@ def read_results(path: str | Path) -> Any:
         "reference",
         "key_facts",
         "base_output",
+        "base_spec_output",
         "ft_output",
         "error_flags",
         "error_label",
@@ -504,7 +540,8 @@ def run_evaluation(config: EvalConfig = EvalConfig()) -> dict[str, Any]:
 
 
 def table_frame(summary: dict[str, Any]) -> Any:
-    """The results table as the spec's DataFrame (perplexity improvement = decrease)."""
+    """The results table as the spec's DataFrame (perplexity improvement = decrease), with the
+    base model in the spec template as a last, reference column."""
     import pandas as pd
 
     return pd.DataFrame(
@@ -514,6 +551,7 @@ def table_frame(summary: dict[str, Any]) -> Any:
                 "Base Model": row["base"],
                 "Fine-Tuned Model": row["finetuned"],
                 "Improvement (%)": row["improvement_pct"],
+                SPEC_COLUMN: math.nan if row.get("base_spec") is None else row["base_spec"],
             }
             for row in summary["table"]
         ]
@@ -524,10 +562,12 @@ def format_table(summary: dict[str, Any]) -> str:
     frame = table_frame(summary)
     return frame.to_string(
         index=False,
+        na_rep="n/a",
         formatters={
             "Base Model": "{:.4f}".format,
             "Fine-Tuned Model": "{:.4f}".format,
             "Improvement (%)": lambda v: "n/a" if v is None or v != v else f"{v:+.1f}",
+            SPEC_COLUMN: "{:.4f}".format,
         },
     )
 
@@ -554,6 +594,7 @@ def format_intervals(summary: dict[str, Any]) -> str:
         f"ROUGE-L 95% CI ({name}, {n} bootstrap resamples): [{lo:.4f}, {hi:.4f}]"
         for name, (lo, hi) in (
             ("base", ci["base"]),
+            ("base, spec template", ci["base_spec"]),
             ("fine-tuned", ci["finetuned"]),
             ("fine-tuned minus base, paired", ci["difference"]),
         )

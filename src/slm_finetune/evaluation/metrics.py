@@ -78,17 +78,20 @@ def corpus_perplexity(rows: Sequence[SequenceNLL], response: bool = True) -> flo
     return math.exp(nll / tokens) if tokens else float("nan")
 
 
-def sequence_nll(model: Any, tokenizer: Any, example: Any, max_length: int = 512) -> SequenceNLL:
+def sequence_nll(
+    model: Any, tokenizer: Any, example: Any, max_length: int = 512, prompt: str = ""
+) -> SequenceNLL:
     """NLL of one example: the response part from ``forward(labels=...)``, the full one too.
 
     ``labels`` masks the prompt (-100), so ``output.loss`` is the mean NLL of the answer
     tokens; times their count it gives the sum. The full-sequence sum uses the same logits
-    with every token (after the first) as a target.
+    with every token (after the first) as a target. ``prompt``: as in `encode_example`.
     """
     import torch
     import torch.nn.functional as F
 
-    row = encode_example(example, tokenizer, max_length, loss_on="response")
+    record = example.to_record() if hasattr(example, "to_record") else example
+    row = encode_example(record, tokenizer, max_length, loss_on="response", prompt=prompt)
     input_ids = torch.tensor([row["input_ids"]])
     labels = torch.tensor([row["labels"]])
     with torch.inference_mode():

@@ -128,9 +128,10 @@ def card_context(outputs: Path, adapter: Path, data: Path) -> dict[str, Any]:
 
 def pass_counts(evaluation: dict[str, Any]) -> dict[str, int]:
     """Key-fact accuracy as counts: examples passing, of the examples that have key facts."""
-    n = evaluation["key_facts"]["examples_with_facts"]
-    row = next(r for r in evaluation["table"] if r["metric"] == "Key-fact accuracy")
-    return {"of": n, "base": round(row["base"] * n), "finetuned": round(row["finetuned"] * n)}
+    facts = evaluation["key_facts"]
+    passed = facts["passed"]
+    return {"of": facts["examples_with_facts"], "base": passed["base"],
+            "base_spec": passed["base_spec"], "finetuned": passed["ft"]}
 
 
 def index_metrics(table: list[dict[str, Any]]) -> list[dict[str, Any]]:

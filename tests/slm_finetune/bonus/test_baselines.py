@@ -25,24 +25,42 @@ def main(argv):
     return dispatch("slm_finetune", "", {"baselines": COMMANDS["baselines"]}, argv)
 
 
-def test_zero_shot_and_cot_prompts_are_exact():
-    body = "### Instruction:\nWhy is my laptop slow?\n\n### Input:\nWindows 11\n\n### Response:\n"
-    assert baselines.zero_shot_prompt(QUERY) == f"{SYSTEM}\n\n{body}"
-    cot = body.replace("slow?", "slow? Let's think step by step.")
-    assert baselines.cot_prompt(QUERY) == f"{SYSTEM}\n\n{cot}"
+class ChatML:
+    """A tokenizer stand-in that renders messages the way SmolLM2's chat template does."""
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        assert tokenize is False and add_generation_prompt is True
+        turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+        return turns + "<|im_start|>assistant\n"
 
 
-def test_few_shot_prompt_repeats_the_training_string_and_separator():
-    prompt = baselines.few_shot_prompt(QUERY, [SHOT, SHOT, SHOT])
-    shot = (
-        "### Instruction:\nHow do I flush DNS?\n\n### Response:\nRun `ipconfig /flushdns`."
-        "<|im_end|>\n\n"
-    )
-    query = "### Instruction:\nWhy is my laptop slow?\n\n### Input:\nWindows 11\n\n### Response:\n"
-    assert prompt == f"{SYSTEM}\n\n{shot * 3}{query}"
-    ft = baselines.build_prompts("fine_tuned", [QUERY], [])
-    assert ft == [query]  # the fine-tuned model gets evaluate's plain template
-    assert baselines.build_prompts("cot", [QUERY], []) == [baselines.cot_prompt(QUERY)]
+def turn(role, text):
+    return f"<|im_start|>{role}\n{text}<|im_end|>\n"
+
+
+ASSISTANT = "<|im_start|>assistant\n"
+
+
+def test_zero_shot_and_cot_prompts_are_chat_turns():
+    question = "Why is my laptop slow?\n\nWindows 11"
+    zero = baselines.zero_shot_prompt(ChatML(), QUERY)
+    assert zero == turn("system", SYSTEM) + turn("user", question) + ASSISTANT
+    cot = question.replace("slow?", "slow? Let's think step by step.")
+    assert baselines.cot_prompt(ChatML(), QUERY) == (
+        turn("system", SYSTEM) + turn("user", cot) + ASSISTANT)
+
+
+def test_few_shot_prompt_gives_the_shots_as_earlier_turns():
+    prompt = baselines.few_shot_prompt(ChatML(), QUERY, [SHOT, SHOT, SHOT])
+    shot = turn("user", "How do I flush DNS?") + turn("assistant", "Run `ipconfig /flushdns`.")
+    query = turn("user", "Why is my laptop slow?\n\nWindows 11")
+    assert prompt == turn("system", SYSTEM) + shot * 3 + query + ASSISTANT
+    ft = baselines.build_prompts("fine_tuned", ChatML(), [QUERY], [])
+    template = ("### Instruction:\nWhy is my laptop slow?\n\n### Input:\nWindows 11\n\n"
+                "### Response:\n")
+    assert ft == [template]  # the fine-tuned model gets evaluate's training template
+    assert baselines.build_prompts("cot", ChatML(), [QUERY], []) == [
+        baselines.cot_prompt(ChatML(), QUERY)]
 
 
 def _ex(i, length, topic, source="seed", inp=""):

@@ -135,8 +135,11 @@ def test_tiny_run_writes_the_table_and_reuses_the_cache(tmp_path, monkeypatch, c
     fluency = table[forgetting.FLUENCY]
     assert fluency["Fine-Tuned Score"] == pytest.approx(fluency["Base Model Score"], rel=1e-4)
     assert 1 < fluency["Base Model Score"] < 1e4
+    templates = summary["prompt_templates"]  # same weights, each in its own prompt format
+    assert templates["base"].startswith("<|im_start|>")
+    assert "{prompt}<|im_end|>" in templates["base"]
+    assert templates["ft"] == "### Instruction:\n{prompt}\n\n### Response:\n"
     for probe in summary["probes"]:
-        assert probe["base_answer"] == probe["ft_answer"]
         assert probe["base_score"] == score(Probe(**{k: probe[k] for k in (
             "category", "prompt", "rule", "expected")}), probe["base_answer"])  # fmt: skip
     assert summary["fluency"]["n_sentences"] == 2 and "offline file" in summary["fluency"]["source"]
@@ -164,3 +167,14 @@ def test_smoke_preset_and_options(monkeypatch):
         "outputs",
     )
     assert config.settings.max_new_tokens == 64 and config.adapter == "outputs/lora_adapter"
+
+
+def test_the_base_model_gets_the_probe_in_its_chat_template():
+    class Chat:
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return repr((messages, tokenize, add_generation_prompt))
+
+    probe = forgetting.Probe(forgetting.MATH, "What is 2 + 2?", "number", "4")
+    user = [{"role": "user", "content": "What is 2 + 2?"}]
+    assert forgetting.probe_prompt(probe, Chat(), "base") == repr((user, False, True))
+    assert forgetting.probe_prompt(probe, Chat(), "ft").startswith("### Instruction:\n")

@@ -57,3 +57,18 @@ def test_manual_table_and_assessment_follow_the_verdicts_not_the_rules():
     assert "disagree on 1 of 6 answers" in lines[5]
     assert f"correct answers were lost in {CATEGORIES[2]}" in lines[6]
     assert "fluency did not degrade" in lines[6]
+
+
+def test_the_committed_review_carries_the_rubric_and_judges_every_answer():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    saved = fr.load_review(root / fr.REVIEW_FILE)
+    assert saved["rubric"] == fr.RUBRIC
+    assert set(fr.RUBRIC) == set(CATEGORIES)
+    assert saved["changes"], "the rubric changed verdicts: they are recorded"
+    for change in saved["changes"]:
+        assert change["before"] != change["after"] and change["why"] and change["answer"]
+        current = saved["verdicts"][change["prompt"]][change["model"]]
+        if current["answer_sha1"] == change["answer_sha1"]:  # a verdict on a current answer
+            assert current["score"] == change["after"]

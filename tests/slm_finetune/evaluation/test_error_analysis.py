@@ -79,3 +79,16 @@ def test_analysis_tallies_every_category_and_notes_disagreements(tmp_path):
     assert result["disagreements"] == [4]  # heuristic "other", review "incomplete"
     path = ea.plot_tally(result, tmp_path / "errors.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_committed_review_carries_the_labelling_rubric():
+    import json
+    from pathlib import Path
+
+    from slm_finetune.evaluation import error_analysis
+
+    root = Path(__file__).resolve().parents[3]
+    saved = json.loads((root / "outputs/evaluation_commentary.json").read_text(encoding="utf-8"))
+    assert saved["rubric"] == error_analysis.REVIEW_RUBRIC
+    assert set(error_analysis.REVIEW_RUBRIC) == set(error_analysis.CATEGORIES)
+    assert {r["label"] for r in saved["reviews"].values()} <= set(error_analysis.CATEGORIES)

@@ -40,6 +40,7 @@ def test_results_table_is_token_weighted_and_perplexity_improves_downwards():
     frame = pd.concat(
         [pd.DataFrame({"reference": refs}),
          per_example("base", [20.0, 40.0], [10, 10], [0.1, 0.3], ["hello", "world"]),
+         per_example("base_spec", [30.0, 30.0], [10, 10], [0.0, 0.1], ["a", "b"]),
          per_example("ft", [10.0, 20.0], [5, 15], [0.3, 0.5], refs)], axis=1,
     )  # fmt: skip
     table = {row["metric"]: row for row in evaluate.results_table(frame)}
@@ -55,6 +56,9 @@ def test_results_table_is_token_weighted_and_perplexity_improves_downwards():
     assert rouge["improvement_pct"] == pytest.approx(100.0)
     assert table["BLEU"]["finetuned"] == pytest.approx(1.0)
     assert table["Key-fact accuracy"]["base"] == pytest.approx(0.5)
+    assert evaluate.key_fact_passes(frame, "ft") == 1
+    assert (rouge["base_spec"], ppl["base_spec"]) == pytest.approx((0.05, math.exp(60 / 20)))
+    assert set(evaluate.rouge_intervals(frame)) == {"base", "base_spec", "finetuned", "difference"}
     assert evaluate.improvement(0.0, 1.0, True) != evaluate.improvement(0.0, 1.0, True)  # NaN
 
 
@@ -62,16 +66,12 @@ def test_printed_table_has_the_spec_columns():
     summary = {"table": [{"metric": "ROUGE-L", "base": 0.2, "finetuned": 0.3,
                           "improvement_pct": 50.0, "higher_is_better": True}]}  # fmt: skip
     header, line = evaluate.format_table(summary).splitlines()
-    assert header.split() == [
-        "Metric",
-        "Base",
-        "Model",
-        "Fine-Tuned",
-        "Model",
-        "Improvement",
-        "(%)",
-    ]
-    assert line.split() == ["ROUGE-L", "0.2000", "0.3000", "+50.0"]
+    spec = "Metric Base Model Fine-Tuned Model Improvement (%)"
+    assert header.split() == f"{spec} {evaluate.SPEC_COLUMN}".split()
+    assert line.split() == ["ROUGE-L", "0.2000", "0.3000", "+50.0", "n/a"]  # no spec column
+    summary["table"][0]["base_spec"] = 0.1
+    header, line = evaluate.format_table(summary).splitlines()
+    assert header.endswith(evaluate.SPEC_COLUMN) and line.split()[-1] == "0.1000"
 
 
 def test_review_file_applies_only_to_its_own_run(tmp_path, capsys):
@@ -140,20 +140,22 @@ def test_end_to_end_with_an_identity_adapter(tmp_path, monkeypatch, capsys):
     assert summary["n_examples"] == len(results) == 2
     assert summary["precision"]["name"] in ("fp32", "bf16") and summary["precision"]["reason"]
     assert results["example_id"].tolist() == [1, 2]
-    assert (results["base_output"] == results["ft_output"]).all()
+    # same weights: in the same (spec) template the answers are the fine-tuned model's
+    assert (results["base_spec_output"] == results["ft_output"]).all()
     for row in summary["table"]:
-        assert row["finetuned"] == pytest.approx(row["base"], rel=1e-4, nan_ok=True)
+        assert row["finetuned"] == pytest.approx(row["base_spec"], rel=1e-4, nan_ok=True)
+    assert summary["prompt_formats"] == {"base": "chat", "base_spec": "template", "ft": "template"}
     ppl = summary["table"][0]["base"]
     total = results["base_response_nll"].sum() / results["base_response_tokens"].sum()
     assert ppl == pytest.approx(math.exp(total))
-    assert set(summary["rougeL_ci95"]) == {"base", "finetuned", "difference"}
-    assert summary["generations_from_cache"] == {"base": 0, "ft": 0}
+    assert set(summary["rougeL_ci95"]) == {"base", "base_spec", "finetuned", "difference"}
+    assert summary["generations_from_cache"] == {"base": 0, "base_spec": 0, "ft": 0}
     analysis = json.loads((out / "error_analysis.json").read_text())
     assert analysis["run_id"] == summary["run_id"] and (out / "error_analysis.png").is_file()
 
     assert main(args) == 0  # the re-run generates nothing
     again = json.loads((out / "evaluation_summary.json").read_text())
-    assert again["generations_from_cache"] == {"base": 2, "ft": 2}
+    assert again["generations_from_cache"] == {"base": 2, "base_spec": 2, "ft": 2}
     assert again["run_id"] == summary["run_id"] and again["table"] == summary["table"]
 
     low = analysis["examples"][0]["example_id"]

@@ -28,6 +28,14 @@ def test_the_answer_ends_at_the_next_template_header():
         "Run `ipconfig /flushdns`."
     )
     assert cut_answer("No header here.\n") == "No header here."
+    chat = "## Steps\n1. Open it.\n\n### Step 2\nClose it.\n"  # a chat answer's own headers
+    assert cut_answer(chat, at_header=False) == chat.strip()
+
+
+def test_the_header_cut_is_part_of_the_cache_key():
+    settings = GenerationSettings()
+    chat = GenerationSettings(cut_at_header=False)
+    assert cache_key("base", settings, "p") != cache_key("base", chat, "p")
 
 
 def test_cache_key_depends_on_model_settings_and_prompt_but_not_batch_size():
@@ -42,11 +50,12 @@ def test_cache_round_trips_and_skips_a_truncated_line(tmp_path):
     path = tmp_path / "cache.jsonl"
     cache = GenerationCache(path)
     gen = Generation("Answer.\n### Instruction:\nx", "Answer.", 7, False)
-    cache.put_many([("k1", "model", gen)])
+    chat = Generation("Answer.\n### Step 2\nx", "Answer.\n### Step 2\nx", 9, True)
+    cache.put_many([("k1", "model", gen), ("k3", "model", chat)])
     with open(path, "a", encoding="utf-8") as handle:
         handle.write('{"key": "k2", "text": "cut mid-wri')  # a crash while appending
     reloaded = GenerationCache(path)
-    assert reloaded.get("k1") == gen
+    assert reloaded.get("k1") == gen and reloaded.get("k3") == chat  # the stored answer
     assert reloaded.get("k2") is None
     assert json.loads(path.read_text().splitlines()[0])["model"] == "model"
 

@@ -27,7 +27,7 @@ def table_rows():
     rows = []
     for (label, _, higher), (base, tuned) in zip(TABLE, values, strict=True):
         change = (tuned - base) / base * 100 * (1 if higher else -1)
-        rows.append({"metric": label, "base": base, "finetuned": tuned,
+        rows.append({"metric": label, "base": base, "finetuned": tuned, "base_spec": base * 0.9,
                      "improvement_pct": change, "higher_is_better": higher})  # fmt: skip
     return rows
 
@@ -42,9 +42,11 @@ def saved(tmp_path):
         "created_utc": "2026-11-25T03:04:05Z", "test_file": "data/test.jsonl", "n_examples": 47,
         "table": table_rows(), "bootstrap": {"resamples": 1000, "seed": 42},
         "rougeL_ci95": {"base": [0.1213, 0.1544], "finetuned": [0.2611, 0.3120],
+                        "base_spec": [0.1011, 0.1302],
                         "difference": [0.1198, 0.1789]},
         "generation": {"max_new_tokens": 200, "repetition_penalty": 1.1, "batch_size": 8},
-        "key_facts": {"accuracy_threshold": 0.5, "examples_with_facts": 45},
+        "key_facts": {"accuracy_threshold": 0.5, "examples_with_facts": 45,
+                      "passed": {"base": 5, "base_spec": 4, "ft": 13}},
         "timings": {"wall_time_s": 487.3},
         "hardware": {"cpu": "Test CPU 9000", "cores_available": 2, "torch_threads": 1,
                      "gpu": None},
@@ -122,15 +124,18 @@ def test_table_values_equal_the_saved_results(saved):
              "ROUGE-2": "ROUGE-2", "ROUGE-L": "ROUGE-L", "BLEU": "BLEU"}  # fmt: skip
     for label, metric in shown.items():
         line = re.search(rf"^\| {re.escape(label)} +\|(.+)$", card, re.MULTILINE).group(1)
-        base, tuned, change = [cell.strip() for cell in line.split("|")[:3]]
+        base, tuned, change, spec = [cell.strip() for cell in line.split("|")[:4]]
         row = rows[metric]
         assert base == f"{row['base']:.4f}" and tuned == f"{row['finetuned']:.4f}"
+        assert spec == f"{row['base_spec']:.4f}"
         if row["higher_is_better"]:
             assert change == f"{row['improvement_pct']:+.1f}%"
         else:
             assert change == f"{row['improvement_pct']:.1f}% lower"
     assert "| 60.5% lower |" in card  # perplexity 31.2345 -> 12.3456 is a decrease
-    assert "13 of the 45 test examples that have key facts" in card and ", 5 from the base" in card
+    assert "13 of the 45 test examples that have key facts" in card
+    assert ", 5 from the base model (4 with the spec template)" in card
+    assert "base, spec template 0.1011 to 0.1302" in card
     front = card.split("---")[1]
     assert "license: mit" in front and "model-index:" in front and "datasets:\n  - " in front
     assert "type: rougeL\n            name: ROUGE-L\n            value: 0.2866" in front
