@@ -24,7 +24,7 @@ class PipelineConfig:
     """Every setting of ``python -m near_miss run``.
 
     The detector defaults (YOLOv8n on OpenVINO at 640 rect, stride 2, pipelined, centroid
-    tracker) are the benchmark's pick (``python -m near_miss bench``, ``outputs/benchmark.csv``): the
+    tracker) are the benchmark's pick (``python -m near_miss bench``, ``benchmark.csv``): the
     fastest configuration that finds every labelled incident the spec's settings find with no
     more false alarms; ``PRESETS["spec"]`` (``--preset spec``) are the spec's own.
     ``event_active_s``: how long a logged near miss stays "active" in the annotated video

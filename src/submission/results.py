@@ -122,8 +122,18 @@ def incidents_text(t: dict) -> str:
         f"{t['found']}/{t['incidents']} incidents found ({t['found_high']} High; collisions "
         f"High {t['collisions_high']}/{t['collisions']}), {t['normal_false_alarms']} false "
         f"alarms in {t['normal_minutes']:.1f} min of normal traffic "
-        f"({t['false_alarms_per_min']:.2f}/min)"
+        f"({t['false_alarms_per_min']:.2f}/min)" + _all_video_text(t)
     )
+
+
+def _all_video_text(t: dict) -> str:
+    """False alarms over all the labelled video, when the table has them."""
+    if t.get("video_minutes") is None or math.isnan(t["high_false_alarms_all_per_min"]):
+        return ""
+    return (f"; over all {t['video_minutes']:.1f} min of video, counting events far from a "
+            f"labelled window on incident clips too, {t['false_alarms']} false alarms "
+            f"({t['false_alarms_all_per_min']:.2f}/min, High "
+            f"{t['high_false_alarms_all_per_min']:.2f}/min)")
 
 
 def _events_bullet(f: NearMissFacts) -> str:

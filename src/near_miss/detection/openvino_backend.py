@@ -30,9 +30,12 @@ def core():
     return ov.Core()
 
 
+HINTS = {"fp32": "f32", "bf16": "bf16"}  # precision -> OpenVINO's INFERENCE_PRECISION_HINT
+
+
 def native_precision() -> str:
-    """``"bf16"`` where this CPU runs bf16 natively (as OpenVINO reports it), else ``"f32"``."""
-    return "bf16" if "BF16" in core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+    """``"bf16"`` where this CPU runs bf16 natively (as OpenVINO reports it), else ``"fp32"``."""
+    return "bf16" if "BF16" in core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "fp32"
 
 
 class OpenVinoDetector(OnnxDetector):
@@ -51,7 +54,7 @@ class OpenVinoDetector(OnnxDetector):
 
     def open_session(self, model: Path):
         config = {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_PRECISION_HINT": self.precision}
+                  "INFERENCE_PRECISION_HINT": HINTS[self.precision]}
         return core().compile_model(str(model), "CPU", config)
 
     def infer(self, session, blob: np.ndarray) -> np.ndarray:

@@ -115,15 +115,20 @@ def method(summary: RunSummary) -> list[str]:
         f"criteria hold at once: proximity (the boxes overlap or {proximity}), a "
         f"time-to-collision below {cfg.get('ttc_threshold')} s, computed for proximate pairs "
         f"only as {ttc}, and a rapid closing speed on a collision course. Velocities are "
-        "measured in seconds from frame indices, so the stride does not change the answer.",
+        "measured in seconds from frame indices; a conflict that spans only one or two "
+        "observations can still depend on the stride.",
         "The observations of one interaction form an episode, logged once at its most severe "
         "moment with its start and end; the annotated video shows the pair in red for the "
         "whole episode. Boxes that touch right after a fast approach while a vehicle stops "
         "abruptly are a collision: High at once, without a minimum duration.",
         "Pedestrian pairs, a rider with their bicycle and a passenger with their bus are not "
         "conflicts. Before an episode is logged the false-positive filters "
-        + ("discard convoys, parked pairs, flickers, low-confidence detections, slow "
-           "approaches in dense traffic and cars driving past parked ones."
+        + ("ask for physical evidence: one of the two road users stops abruptly within 1.5 s "
+           "of the peak (a crash, or the hard braking that avoids one), and their footprints, "
+           "the bottom of their boxes where they stand on the road, come close; traffic that "
+           "only overlaps in the image keeps its speed. They also discard convoys, parked "
+           "pairs, flickers, low-confidence detections and cars driving past parked ones, "
+           "and events that share a road user within 3 s are one incident."
            if cfg.get("filters", True) else "are off in this run."),
     ]
 

@@ -7,6 +7,7 @@ import pytest
 
 from near_miss.detection import detect_objects, load_detector
 from near_miss.detection import openvino_backend as ovb
+from near_miss.detection.cache import model_key
 from near_miss.ingest import read_frame
 from near_miss.tracking.sort import iou_matrix
 from tatweer_common.paths import assets_dir
@@ -41,7 +42,7 @@ def test_precision_follows_the_cpu(monkeypatch):
     monkeypatch.setattr(ovb, "core", lambda: Core(["FP32", "BF16", "INT8"]))
     assert ovb.native_precision() == "bf16"
     monkeypatch.setattr(ovb, "core", lambda: Core(["FP32", "INT8"]))
-    assert ovb.native_precision() == "f32"
+    assert ovb.native_precision() == "fp32"
 
 
 @pytest.fixture(scope="module")
@@ -53,17 +54,19 @@ def frames():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["f32", "native"])
+@pytest.mark.parametrize("precision", ["fp32", "native"])
 def test_openvino_boxes_match_onnx_runtime(frames, precision, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TATWEER_CACHE", str(tmp_path))
     monkeypatch.setenv("TATWEER_SMOKE", "1")
     onnx = load_detector("auto", imgsz=640, rect=True, backend="onnx")
     ov = load_detector("auto", imgsz=640, rect=True, backend="openvino")
-    if precision == "f32":
+    if precision == "fp32":
         ov = ovb.OpenVinoDetector.from_torch(load_detector("auto", imgsz=640, rect=True),
-                                             precision="f32")
+                                             precision="fp32")
     assert ov.name == f"yolov8n-openvino-{ov.precision}"
-    exact = ov.precision == "f32"
+    if precision == "fp32":  # the same boxes: one detection table serves both
+        assert model_key(ov, 640, True) == model_key(onnx, 640, True) == "yolov8n-fp32-640rect"
+    exact = ov.precision == "fp32"
     box_tol, conf_tol = (0.002, 1e-3) if exact else (BF16_BOX_TOLERANCE, BF16_CONF_TOLERANCE)
     total = kept = 0
     for frame in frames:
