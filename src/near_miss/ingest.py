@@ -60,7 +60,8 @@ class VideoSource:
 
     path: Path
     origin: str  # "youtube", "url", "local" or "offline"
-    note: str
+    note: str  # one human sentence for logs and reports
+    detail: str = ""  # the technical reason behind a fallback (kept in run.json)
 
 
 def offline_video() -> Path:
@@ -280,7 +281,9 @@ def _default_source(data_dir: Path) -> VideoSource:
     if not fallback.is_file():
         raise UserError(f"no video: {reason}; offline default {fallback} not found (use --video)")
     video_metadata(fallback)
-    return VideoSource(fallback, "offline", f"offline stand-in {display_path(fallback)} ({reason})")
+    why = "no download attempted (smoke run)" if is_smoke() else "YouTube was unreachable"
+    return VideoSource(fallback, "offline", f"{why}; analysed the offline copy of the same video "
+                       f"({display_path(fallback)})", reason)
 
 
 def resolve_video(video: str | None = None, data_dir: str | os.PathLike = "data") -> VideoSource:

@@ -270,6 +270,7 @@ def _summary(config: PipelineConfig, source, meta, end: int) -> RunSummary:
 
     return RunSummary(
         video={"path": display_path(source.path), "origin": source.origin, "note": source.note,
+               "detail": source.detail,
                "frames": meta.frames, "fps": meta.fps, "width": meta.width,
                "height": meta.height, "duration_s": meta.duration_s},
         detection={}, tracking={}, config=config.as_dict(), end_frame=end, run_time_s=0.0,

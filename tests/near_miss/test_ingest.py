@@ -139,8 +139,9 @@ def test_offline_falls_back_to_the_default_video(tmp_path: Path, offline, capsys
     assert source.path.name == "spec_video_r86kxxU-LUY.mp4"
     assert offline == [YOUTUBE_URL]
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "offline stand-in" in out[0]
-    assert "YouTube download failed: no network (test)" in out[0]
+    assert len(out) == 1
+    assert "YouTube was unreachable; analysed the offline copy of the same video" in out[0]
+    assert source.detail == "YouTube download failed: no network (test)"
     assert not (tmp_path / "data" / "raw_video.mp4").exists()
 
 

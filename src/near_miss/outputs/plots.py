@@ -85,7 +85,8 @@ def risk_distribution_figure(events: pd.DataFrame) -> Figure:
         wedgeprops={"edgecolor": "white", "linewidth": 2}, textprops={"fontsize": 12})
     ax.legend(wedges, [f"{lv} ({n})" for lv, n in zip(levels, values, strict=True)],
               title="risk level", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    ax.set_title(f"{title} ({total} events)", fontsize=13, weight="bold")
+    ax.set_title(f"{title} ({total} {'event' if total == 1 else 'events'})", fontsize=13,
+                 weight="bold")
     ax.axis("equal")
     return fig
 

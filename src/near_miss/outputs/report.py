@@ -159,7 +159,7 @@ def limitations(summary: RunSummary) -> list[str]:
     if video.get("origin") == "offline":
         bullets.append(
             "The specification's YouTube video could not be downloaded here, so this report "
-            f"describes the offline copy ({video.get('note')})."
+            "describes its offline copy (the reason is in run.json)."
         )
     return bullets
 

@@ -64,7 +64,7 @@ def test_report_content(tmp_path, events):
 def test_limitations_mention_offline_source():
     s = summary()
     s.video.update(origin="offline", note="offline stand-in x.mp4")
-    assert any("offline stand-in x.mp4" in b for b in limitations(s))
+    assert any("describes its offline copy" in b for b in limitations(s))
     assert not any("offline" in b for b in limitations(summary()))
 
 
