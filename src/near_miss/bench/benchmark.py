@@ -329,7 +329,7 @@ def recommend(table: pd.DataFrame) -> dict:
     pick = (ok if len(ok) else table).sort_values("fps", ascending=False).iloc[0]
     return {"optimization": pick["optimization"], "why": why,
             "settings": {k: pick[k] for k in ("backend", "imgsz", "rect", "stride",
-                                              "pipelined", "tracker", "detector")},
+                                              "pipelined", "tracker", "detector") if k in pick},
             "pooled": {"fps": float(pick["fps"]),
                        "recall": float(pick["detection_agreement_%"]),
                        "missed_events": float(pick.get("missed_events_%", math.nan))}}
