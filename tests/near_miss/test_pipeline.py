@@ -16,7 +16,8 @@ from near_miss.outputs.report import SPEC_COLUMNS
 from near_miss_artifacts import chromium, probe_report
 from tatweer_common.errors import UserError
 
-SLICE = 20  # source frames -> 10 detector passes at stride 2
+SLICE = 21  # source frames -> 7 detector passes at the default stride 3
+STRIDE = 3
 
 
 def _args(*argv: str):
@@ -61,7 +62,7 @@ def test_yaml_config(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("max_frames: 50\nevent_active_s: 0.5\n")
     c = load_config(cfg)
-    assert (c.max_frames, c.event_active_s, c.stride) == (50, 0.5, 2)
+    assert (c.max_frames, c.event_active_s, c.stride) == (50, 0.5, 3)
 
 
 @pytest.mark.parametrize(
@@ -116,12 +117,12 @@ def test_run_writes_every_artifact(slice_run):
     tracks = pd.read_csv(out / "tracks.csv")
     assert list(tracks.columns) == pipeline.TRACK_COLUMNS
     assert len(tracks) > 0 and tracks["frame_index"].max() < SLICE
-    assert set(tracks["frame_index"]) <= set(range(0, SLICE, 2))
+    assert set(tracks["frame_index"]) <= set(range(0, SLICE, STRIDE))
     assert set(tracks["class"]) <= {"vehicle", "pedestrian"}
     events = pd.read_csv(out / "events.csv")
     assert list(events.columns[: len(SPEC_COLUMNS)]) == list(SPEC_COLUMNS)
     run = json.loads((out / "run.json").read_text())
-    assert run["end_frame"] == SLICE and run["detection"]["processed_frames"] == SLICE // 2
+    assert run["end_frame"] == SLICE and run["detection"]["processed_frames"] == SLICE // STRIDE
     assert run["tracking"]["observations"] == len(tracks)
 
 
