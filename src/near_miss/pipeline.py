@@ -65,7 +65,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="detect every N-th frame (default: 3, the benchmark's pick; "
                         "the spec's: 2)")
     parser.add_argument("--detector", help="auto (default, = yolov8n), yolov8s (more accurate, "
-                        "~3x slower) or an ultralytics weights file")
+                        "about 2x slower) or an ultralytics weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")
     parser.add_argument("--backend", choices=BACKENDS,
                         help="detector backend: torch, onnx (onnxruntime) or openvino (bf16 "

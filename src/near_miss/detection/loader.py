@@ -3,7 +3,7 @@
 ``load_detector("auto")`` (= ``"yolov8n"``) finds ``yolov8n.pt`` in this order: ``./yolov8n.pt``,
 the cached copy, a download from the Ultralytics release (short timeout, into the cache, never
 into the repository), then the offline assets' copy, used only when its sha256 is the release
-file's. ``"yolov8s"`` (the more accurate, ~3x slower option) is found the same way; any
+file's. ``"yolov8s"`` (the more accurate, about 2x slower option) is found the same way; any
 ultralytics ``.pt`` path works too. One line names the file used and why.
 
 ``backend="onnx"`` runs the model exported to ONNX by ONNX Runtime (``detection.onnx_backend``),
