@@ -6,7 +6,8 @@ which runs a 640x640 frame on one CPU core in well under a second, and it is tra
 whose classes cover the road users we need (YOLOv8s, about 2x slower, is the accurate
 option). Frames are letterboxed to a square ``imgsz`` (640, as the spec asks; ``rect=True``
 pads only to a multiple of 32, about twice as fast on 16:9 video), NMS is applied (IoU 0.45),
-and boxes are mapped back to the original frame's pixels. Which model is loaded: ``detection.loader``.
+and boxes are mapped back to the original frame's pixels. Which model is loaded:
+``detection.loader``.
 """
 
 from __future__ import annotations
