@@ -128,7 +128,7 @@ def incidents_text(t: dict) -> str:
 
 def _all_video_text(t: dict) -> str:
     """False alarms over all the labelled video, when the table has them."""
-    if t.get("video_minutes") is None or math.isnan(t["high_false_alarms_all_per_min"]):
+    if math.isnan(t["high_false_alarms_all_per_min"]):
         return ""
     return (f"; over all {t['video_minutes']:.1f} min of video, counting events far from a "
             f"labelled window on incident clips too, {t['false_alarms']} false alarms "

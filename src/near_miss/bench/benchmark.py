@@ -78,11 +78,10 @@ def _grid() -> list[BenchConfig]:
     """The spec's settings; every backend at 640 square and rect, strides 1-3 (pipelined);
     then one factor at a time around OpenVINO 640 rect, stride 2: sequential, the other
     trackers, YOLOv8s (at rect only: its labelled-clip pass costs ~3x YOLOv8n's)."""
-    out = [SPEC_DEFAULT, replace(SPEC_DEFAULT, pipelined=True)]
+    out = [SPEC_DEFAULT]
     out += [BenchConfig(backend, 640, rect, stride, True)
             for backend in ("torch", "onnx", "openvino") for rect in (False, True)
             for stride in (1, 2, 3)]
-    out.remove(replace(SPEC_DEFAULT, pipelined=True))
     base = BenchConfig("openvino", 640, True, 2, True)
     out += [replace(base, pipelined=False)]
     out += [replace(base, tracker=t) for t in ("sort", "bytetrack")]

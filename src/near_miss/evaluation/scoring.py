@@ -103,7 +103,9 @@ def table_totals(table: pd.DataFrame) -> dict:
     clips = table.drop_duplicates("clip")
     all_minutes = float(clips["duration_s"].sum()) / 60.0
     all_alarms = int(clips["false_alarms"].sum())
-    high_alarms = int(clips.get("false_alarms_high", pd.Series([math.nan])).sum())
+    # tables saved before High false alarms were counted have no such column: unknown
+    high_alarms = (int(clips["false_alarms_high"].sum()) if "false_alarms_high" in clips
+                   else math.nan)
     return {
         "incidents": len(incidents),
         "found": int(found.sum()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -143,6 +144,11 @@ def test_totals_read_back_from_the_saved_table_equal_the_scored_ones(tmp_path):
     table = pd.read_csv(ev.save_scores(scores, tmp_path / "t.csv"))
     assert table_totals(table) == pytest.approx(totals(scores))
     assert table_totals(table)["collisions_high"] == 1
+    t = table_totals(table)
+    assert t["false_alarms"] == 2 and t["video_minutes"] == pytest.approx(64 / 60)  # 45+14+5 s
+    assert t["high_false_alarms_all_per_min"] == 0.0
+    older = table_totals(table.drop(columns="false_alarms_high"))  # saved before the column
+    assert math.isnan(older["high_false_alarms_all_per_min"]) and older["false_alarms"] == 2
 
 
 def test_a_clip_with_only_ambiguous_windows_is_not_counted_as_normal_traffic():
