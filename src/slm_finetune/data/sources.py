@@ -115,7 +115,7 @@ def _hub_reachable(timeout: float) -> str | None:
         ):
             return None
     except OSError as exc:
-        return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+        return type(exc).__name__
 
 
 def load_dolly(
