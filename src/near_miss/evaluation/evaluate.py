@@ -6,7 +6,8 @@ clip the incidents found or missed with their level and the events outside every
 then the totals: incidents found K/N (High), collisions found High, false alarms per minute
 of normal traffic; and writes ``<out>/incident_eval.csv``. Detections are cached per clip
 and model (``detection.cache``), so re-runs with other strides, trackers or engine settings
-skip the detector (``--no-cache`` detects again).
+skip the detector (``--no-cache`` detects again). ``--explain DIR`` also writes a contact
+sheet per missed incident and per false alarm (``evaluation.explain``).
 """
 
 from __future__ import annotations
@@ -32,22 +33,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="outputs", help="folder for incident_eval.csv")
     parser.add_argument("--no-cache", action="store_true",
                         help="run the detector again instead of the cached detections")
+    parser.add_argument("--explain", metavar="DIR",
+                        help="write a contact sheet per missed incident and per false alarm")
     add_run_options(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    scores = evaluate(args.labels, args, cache=not args.no_cache)
+    scores = evaluate(args.labels, args, cache=not args.no_cache,
+                      explain=getattr(args, "explain", None))
     path = save_scores(scores, Path(args.out) / RESULT_FILE)
     print(f"wrote {display_path(path)}")
     return 0
 
 
 def evaluate(labels: str | Path, args: argparse.Namespace | None = None, cache: bool = True,
-             model=None, **settings) -> list[ClipScore]:
+             model=None, explain: str | Path | None = None, **settings) -> list[ClipScore]:
     """Score every clip of ``labels`` with the run options of ``args`` and ``settings``.
 
     ``model``: the detector to use (default: loaded once from the settings); with the cache,
-    any detector of the same network, precision and input size gives the same tables."""
+    any detector of the same network, precision and input size gives the same tables.
+    ``explain``: a folder for the contact sheets of every failure (``evaluation.explain``)."""
     from near_miss.detection import load_detector
     from near_miss.pipeline import analyse, config_from_args
 
@@ -63,6 +68,11 @@ def evaluate(labels: str | Path, args: argparse.Namespace | None = None, cache: 
         duration = analysis.summary.end_frame / analysis.summary.video["fps"]
         score = score_clip(clip, analysis.events, duration)
         print(clip_line(score, analysis.events))
+        if explain:
+            from near_miss.evaluation.explain import explain_clip
+
+            for path in explain_clip(score, analysis, config, Path(explain)):
+                print(f"  sheet: {display_path(path)}")
         scores.append(score)
     print(totals_line(totals(scores)))
     return scores

@@ -40,22 +40,21 @@ class ClipScore:
     false_alarms_high: int = 0  # the false alarms logged at level High
 
 
-def _times(events: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in ("timestamp_sec", "start_sec", "end_sec") if c in events.columns]
-    return events[cols]
+TIME_COLUMNS = ("timestamp_sec", "start_sec", "end_sec")  # an event's peak and episode ends
 
 
-def _gap(times, window: Window) -> float:
+def event_gap(event: dict, window: Window) -> float:
     """Seconds from the nearest of an event's times to the window (0 inside it)."""
-    return min(max(window.start_s - t, 0.0, t - window.end_s) for t in times if not math.isnan(t))
+    times = [event[c] for c in TIME_COLUMNS if c in event and not math.isnan(event[c])]
+    return min(max(window.start_s - t, 0.0, t - window.end_s) for t in times)
 
 
 def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore:
     """Match one clip's events with its windows."""
-    times = [tuple(row) for row in _times(events).itertuples(index=False)]
+    rows = events.to_dict("records") if len(events) else []
     results = []
     for window in (w for w in clip.windows if w.is_incident):
-        hits = [i for i, ts in enumerate(times) if _gap(ts, window) <= FOUND_MARGIN_S]
+        hits = [i for i, row in enumerate(rows) if event_gap(row, window) <= FOUND_MARGIN_S]
         matched = events.iloc[hits]
         level = next((lv for lv in LEVELS if (matched["risk_level"] == lv).any()), None)
         kind = None
@@ -63,9 +62,8 @@ def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore
             kinds = matched["kind"] if "kind" in matched.columns else pd.Series(["near_miss"])
             kind = "collision" if (kinds == "collision").any() else "near_miss"
         results.append(WindowResult(window, bool(hits), level, kind))
-    alarm = [all(_gap(ts, w) > ALARM_MARGIN_S for w in clip.windows) for ts in times]
-    high = [a and level == "High" for a, level in zip(alarm, events.get("risk_level", []),
-                                                        strict=False)]
+    alarm = [all(event_gap(row, w) > ALARM_MARGIN_S for w in clip.windows) for row in rows]
+    high = [a and row.get("risk_level") == "High" for a, row in zip(alarm, rows, strict=True)]
     return ClipScore(clip, duration_s, len(events), tuple(results), sum(alarm), sum(high))
 
 
