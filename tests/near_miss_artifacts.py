@@ -84,6 +84,13 @@ window.addEventListener("load", function () {
   if (table) {
     var headers = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) {
       return c.textContent; });
+    var box = table.parentElement, level = headers.indexOf("risk_level");
+    out.table_layout = {
+      page_width: document.documentElement.clientWidth,
+      page_scroll_width: document.documentElement.scrollWidth,
+      box_right: box.getBoundingClientRect().right,
+      box_overflow_x: getComputedStyle(box).overflowX,
+      risk_level_right: table.tHead.rows[0].cells[level].getBoundingClientRect().right};
     var col = headers.indexOf("risk_score");
     table.tHead.rows[0].cells[col].click();
     table.tHead.rows[0].cells[col].click();
@@ -103,9 +110,10 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def probe_report(html: Path) -> dict:
-    """Open a copy of ``html`` (plus a probe script) in headless Chromium; return what it saw:
-    every image's load state, the section titles and the risk-score column after sorting."""
+def probe_report(html: Path, width: int = 1280) -> dict:
+    """Open a copy of ``html`` (plus a probe script) in headless Chromium, ``width`` px wide;
+    return what it saw: every image's load state, the section titles, where the events table
+    and its risk_level header end, and the risk-score column after sorting."""
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "page.html"
         page.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
@@ -113,6 +121,7 @@ def probe_report(html: Path) -> dict:
         cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--no-first-run", f"--user-data-dir={tmp}/profile", "--virtual-time-budget=5000",
+               f"--window-size={width},900",
                "--dump-dom", page.as_uri()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     match = re.search(r'<pre id="probe-result">(.*?)</pre>', proc.stdout, re.S)

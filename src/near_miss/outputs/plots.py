@@ -137,16 +137,23 @@ def heatmap_figure(tracks: pd.DataFrame, first_frame: np.ndarray, events: pd.Dat
     return fig
 
 
+def frequency_edges(end_s: float, bin_s: float = 15.0) -> np.ndarray:
+    """Bin edges every ``bin_s`` seconds from 0, the last one at ``end_s`` (the video's end),
+    so a 22.9 s video has the bins 0-15 and 15-22.9 s."""
+    starts = np.arange(math.ceil(end_s / bin_s)) * bin_s
+    return np.append(starts, end_s) if len(starts) else np.array([0.0, end_s])
+
+
 def frequency_figure(events: pd.DataFrame, duration_s: float, bin_s: float = 15.0) -> Figure:
-    """Near-miss count per ``bin_s``-second interval, stacked by risk level."""
+    """Near-miss count per ``bin_s``-second interval up to the video's end, stacked by level."""
     fig, ax = _figure()
     title = f"Near-miss frequency per {bin_s:g} s interval"
     if events.empty:
         _no_events(ax, title)
         return fig
-    end = max(duration_s, float(events["timestamp_sec"].max()) + 1e-6)
-    edges = np.arange(0.0, math.ceil(end / bin_s) * bin_s + bin_s / 2, bin_s)
-    labels = [f"{a:g}-{b:g} s" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    end = max(duration_s, float(events["timestamp_sec"].max()))
+    edges = frequency_edges(end, bin_s)
+    labels = [f"{a:g}-{round(b, 1):g} s" for a, b in zip(edges[:-1], edges[1:], strict=True)]
     bottom = np.zeros(len(labels))
     for level in LEVELS:
         sel = events.loc[events["risk_level"] == level, "timestamp_sec"]

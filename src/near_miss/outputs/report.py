@@ -16,12 +16,14 @@ from typing import Any
 import cv2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from near_miss.nearmiss.events import SPEC_COLUMNS, level_counts
 from near_miss.outputs.render import mmss
 from tatweer_common.io import write_text_atomic
 
 __all__ = ["SPEC_COLUMNS", "RunSummary", "level_counts", "render_report", "write_report"]
+PIXELS_ONLY = ("proximity_threshold",)  # settings read only with distance_mode="pixels"
 IMAGE_TITLES = {
     "timeline": "Timeline of near-miss events",
     "risk_distribution": "Risk level distribution",
@@ -114,12 +116,17 @@ def method(summary: RunSummary) -> list[str]:
         "A pair of road users is in a near miss when two of the specification's three "
         f"criteria hold at once: proximity (the boxes overlap or {proximity}), a "
         f"time-to-collision below {cfg.get('ttc_threshold')} s, computed for proximate pairs "
-        f"only as {ttc}, and a rapid closing speed on a collision course. Velocities are "
-        "measured in seconds from frame indices; a conflict that spans only one or two "
-        "observations can still depend on the stride.",
+        f"only as {ttc}, and a rapid closing speed on a collision course. Velocities and "
+        "durations are measured in seconds from frame indices, so the thresholds mean the "
+        "same at any stride; the stride still changes which conflicts are found, as it sets "
+        f"how many observations a conflict spans (stride {cfg.get('stride')} in this run; the "
+        "stride rows of the benchmark, python -m near_miss bench, compare the incidents found "
+        "and the false alarms per minute).",
         "The observations of one interaction form an episode, logged once at its most severe "
-        "moment with its start and end; the annotated video shows the pair in red for the "
-        "whole episode. Boxes that touch right after a fast approach while a vehicle stops "
+        "moment with its start and end; the annotated video shows the pair in red from the "
+        "episode's start until its end or "
+        f"{cfg.get('event_active_s', 1.0):g} s after its peak, whichever is later. Boxes that "
+        "touch right after a fast approach while a vehicle stops "
         "abruptly are a collision: High at once, without a minimum duration.",
         "Pedestrian pairs, a rider with their bicycle and a passenger with their bus are not "
         "conflicts. Before an episode is logged the false-positive filters "
@@ -164,6 +171,18 @@ def limitations(summary: RunSummary) -> list[str]:
     return bullets
 
 
+def config_items(config: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """``(key, value, note)`` per setting; one the run's distance mode does not read says so."""
+    relative = config.get("distance_mode", "relative") == "relative"
+    unused = "not used: read only with --distance-mode pixels"
+    return [(k, v, unused if relative and k in PIXELS_ONLY else "") for k, v in config.items()]
+
+
+def breakable(name: Any) -> Markup:
+    """A column name that may wrap after its underscores, so that headers stay narrow."""
+    return Markup("_<wbr>").join(escape(part) for part in str(name).split("_"))
+
+
 def event_rows(events: pd.DataFrame) -> tuple[list[str], list[list[tuple[str, str]]]]:
     """Column names and per-row ``(text, sort key)`` cells of the full events table."""
     columns = list(events.columns)
@@ -191,7 +210,7 @@ def render_report(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fmt=fmt, mmss=mmss)
+    env.filters.update(fmt=fmt, mmss=mmss, breakable=breakable)
     thumbnails = thumbnails or {}
     top = [(row.to_dict(), thumbnails.get(idx)) for idx, row in top_events(events).iterrows()]
     columns, rows = event_rows(events)
@@ -205,6 +224,7 @@ def render_report(
         rows=rows,
         method=method(summary),
         limitations=limitations(summary),
+        config_items=config_items(summary.config),
         artifacts=artifacts or {},
     )
 

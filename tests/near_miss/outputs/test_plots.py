@@ -10,6 +10,7 @@ from near_miss.outputs.plots import (
     LEVEL_COLOURS,
     NO_EVENTS,
     event_locations,
+    frequency_edges,
     frequency_figure,
     heatmap_figure,
     risk_distribution_figure,
@@ -72,6 +73,15 @@ def test_frequency_uses_15_second_bins(events):
         heights[round(patch.get_x() + patch.get_width() / 2)] += patch.get_height()
     assert heights.tolist() == [2, 2, 1]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0-15 s", "15-30 s", "30-45 s"]
+
+
+def test_frequency_bins_end_at_the_video_end():
+    # a 22.9 s video: the last bin is 15-22.9 s, not 15-30 s
+    assert frequency_edges(22.9).tolist() == [0.0, 15.0, 22.9]
+    assert frequency_edges(45.0).tolist() == [0.0, 15.0, 30.0, 45.0]
+    ax = frequency_figure(events_table([1.0, 16.0, 22.85], [0.8, 0.5, 0.2]), 22.9).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0-15 s", "15-22.9 s"]
+    assert sum(p.get_height() for p in ax.patches) == 3
 
 
 def test_heatmap_is_a_histogram_of_all_centroids(events):

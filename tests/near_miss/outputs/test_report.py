@@ -7,9 +7,11 @@ import re
 import numpy as np
 import pytest
 
+from near_miss.nearmiss.events import EXTRA_COLUMNS
 from near_miss.outputs.plots import save_dashboard
 from near_miss.outputs.report import (
     RunSummary,
+    config_items,
     fmt,
     jpeg_uri,
     limitations,
@@ -23,11 +25,23 @@ SECTIONS = [
     "Dashboard", "All events", "Limitations & Assumptions", "Configuration used", "Run",
 ]
 SCORES = [0.9, 0.2, 0.55, 0.8, 0.5, 0.75, 0.45]
+EPISODE_COLUMNS = ["kind", "start_sec", "end_sec", "start_frame", "end_frame", "observations",
+                   "min_distance", "min_ttc_sec"]
 
 
 @pytest.fixture
 def events():
     return events_table([0.2, 0.5, 0.8, 1.1, 1.4, 1.7, 1.9], SCORES)
+
+
+def engine_events():
+    """Events with every column a run writes: the engine's measures after the spec's."""
+    events = events_table([0.2, 0.5, 0.8, 1.1], [0.9, 0.2, 0.55, 0.8])
+    text = {"units": "px", "criteria": "proximity+ttc+closing", "kind": "near_miss"}
+    for column in EXTRA_COLUMNS + EPISODE_COLUMNS:
+        if column not in events:
+            events[column] = text.get(column, 12.345)
+    return events
 
 
 def _write(tmp_path, events, thumbs=True):
@@ -59,6 +73,18 @@ def test_report_content(tmp_path, events):
     bullets = re.search(r'id="limitations">.*?<ul>(.*?)</ul>', html, re.S).group(1)
     assert bullets.count("<li>") >= 3
     assert "640" not in bullets and "320x192" in bullets  # uses this run's numbers
+    method = re.search(r'id="method">(.*?)</section>', html, re.S).group(1)
+    assert "stride 2 in this run" in method and "1 s after its peak" in method
+
+
+def test_configuration_labels_a_setting_the_distance_mode_does_not_read(tmp_path, events):
+    html = _write(tmp_path, events).read_text(encoding="utf-8")
+    config = re.search(r'id="configuration">(.*?)</section>', html, re.S).group(1)
+    row = re.search(r"<dt>proximity_threshold</dt><dd>(.*?)</dd>", config).group(1)
+    assert "<code>100.0</code>" in row and "only with --distance-mode pixels" in row
+    assert "not used" not in re.search(r"<dt>stride</dt><dd>(.*?)</dd>", config).group(1)
+    pixels = {"distance_mode": "pixels", "proximity_threshold": 100.0}
+    assert [note for _, _, note in config_items(pixels)] == ["", ""]
 
 
 def test_limitations_mention_offline_source():
@@ -87,6 +113,14 @@ def test_report_in_headless_chromium(tmp_path, events):
     for title in SECTIONS:
         assert any(title in s for s in seen["sections"]), title
     assert seen["sorted_scores"] == sorted(SCORES, reverse=True)  # two clicks: descending
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium not installed (apt-get install chromium)")
+def test_events_table_fits_a_1280_px_window_in_headless_chromium(tmp_path):
+    layout = probe_report(_write(tmp_path, engine_events()), width=1280)["table_layout"]
+    assert layout["page_scroll_width"] <= layout["page_width"]  # the page does not scroll
+    assert layout["box_overflow_x"] in ("auto", "scroll")  # the table scrolls in its box
+    assert layout["risk_level_right"] <= layout["box_right"]  # the spec's columns are in view
 
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium not installed (apt-get install chromium)")
