@@ -65,7 +65,7 @@ class VideoSource:
 
 
 def offline_video() -> Path:
-    """The offline stand-in video (may not exist outside this machine)."""
+    """The offline copy of the spec's video (may not exist outside this machine)."""
     return assets_dir() / OFFLINE_VIDEO
 
 

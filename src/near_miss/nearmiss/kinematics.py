@@ -1,6 +1,7 @@
 """Per-object motion history in seconds: smoothed velocity, speed, heading and size.
 
-Every window is a duration, so results do not depend on the stride or the frame rate.
+Every window is a duration, so the thresholds mean the same at any stride or frame rate (the
+stride still sets how many observations a window holds).
 Velocities (units/s: pixels, or metres when calibrated) are least-squares slopes of the
 positions observed within the last ``velocity_window_s`` (0.3 s: 9 frames at 30 fps, or
 two sampling intervals when the stride samples more sparsely; known once the samples span
