@@ -36,7 +36,12 @@ INCIDENTS = """clip,duration_s,events,false_alarms,label,start_s,end_s,found,lev
 a.mp4,10.0,1,0,collision,2.0,2.5,True,High,collision
 b.mp4,8.0,0,0,near_miss,3.0,4.0,False,,
 n.mp4,60.0,3,3,none,,,,,
+crosswalk_intersection.mp4,2.0,1,0,near_miss,0.5,1.0,False,,
 """
+ASK = {"command": "python -m slm_finetune ask --base --test-questions 2",
+       "examples": [{"index": i, "question": f"Question {i}?", "input": "",
+                     "base": "A base answer.", "finetuned": "A fine-tuned answer.\n1. Step."}
+                    for i in range(2)]}
 TRAIN = {
     "model_source": "SmolLM2-135M-Instruct de-quantized from Q4_1 GGUF",
     "model_source_kind": "gguf", "trainable_params": 4884480, "trainable_percent": 3.5039,
@@ -138,6 +143,7 @@ def make_tree(root: Path, requirements: str = "numpy==1.0\n") -> Path:
     _write(root, "outputs/evaluation_summary.json", EVALUATION)
     _write(root, "outputs/benchmark.csv", BENCHMARK)
     _write(root, "outputs/incident_eval.csv", INCIDENTS)
+    _write(root, "outputs/ask_examples.json", ASK)
     _write(root, "outputs/baseline_results.csv", "approach,label,rougeL,bleu\n"
            "zero_shot,Zero-shot (base),0.15,0.02\nfine_tuned,Fine-tuned (LoRA),0.3,0.1\n")
     _write(root, "outputs/forgetting_results.json", FORGETTING)

@@ -36,6 +36,7 @@ class NearMissFacts:
     events: Any  # DataFrame of outputs/events.csv
     bench: BenchFacts | None
     incidents: dict[str, Any] | None = None  # totals of outputs/incident_eval.csv
+    table: Any = None  # outputs/incident_eval.csv itself (per clip and window), when saved
 
     @property
     def video(self) -> dict[str, Any]:
@@ -68,6 +69,14 @@ class NearMissFacts:
             return {}
         pairs = self.events.apply(lambda r: "-".join(sorted((r.class_1, r.class_2))), axis=1)
         return {k: int(v) for k, v in pairs.value_counts().items()}
+
+    def labelled_windows(self) -> list[dict[str, Any]]:
+        """The analysed video's labelled incident windows, as scored by ``evaluate``."""
+        if self.table is None:
+            return []
+        rows = self.table[(self.table["clip"] == Path(self.video["path"]).name)
+                          & self.table["label"].isin(["collision", "near_miss"])]
+        return rows.to_dict("records")
 
     def top_event(self) -> dict[str, Any] | None:
         """The highest-risk event (first one on ties)."""
@@ -123,20 +132,16 @@ def _num(value: Any) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-def _incidents(root: Path) -> dict[str, Any] | None:
-    if not (root / INCIDENTS).is_file():
-        return None
+def near_miss_facts(root: Path) -> NearMissFacts:
     from near_miss.evaluation.scoring import table_totals
 
-    return table_totals(load_csv(root, INCIDENTS))
-
-
-def near_miss_facts(root: Path) -> NearMissFacts:
+    table = load_csv(root, INCIDENTS) if (root / INCIDENTS).is_file() else None
     return NearMissFacts(
         run=load_json(root, "outputs/run.json"),
         events=load_csv(root, "outputs/events.csv"),
         bench=_bench(root),
-        incidents=_incidents(root),
+        incidents=None if table is None else table_totals(table),
+        table=table,
     )
 
 

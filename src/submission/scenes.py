@@ -10,6 +10,7 @@ import numpy as np
 
 from submission import narration
 from submission.slides import Canvas, letterbox, with_caption
+from submission.terminal import Typing
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Scene:
     name: str
     sentences: list[str]
     still: np.ndarray | None = None
-    clip: Clip | None = None
+    clip: Clip | Typing | None = None  # anything with ``length_s`` and ``contents``
     min_s: float = 0.0
     lines: list[narration.Line] = field(default_factory=list)
     duration: float = 0.0

@@ -129,11 +129,12 @@ def image_slide(canvas: Canvas, title: str, picture: Path | np.ndarray,
 
 
 def table_slide(canvas: Canvas, title: str, header: list[str], rows: list[list[str]],
-                footnote: str = "") -> np.ndarray:
-    """A table: first column left-aligned, the others right-aligned."""
+                footnote: str = "", scale: float = 0.034) -> np.ndarray:
+    """A table: first column left-aligned, the others right-aligned; ``scale``: text height
+    as a share of the frame height."""
     image, draw = _blank(canvas.content)
     y = _title(draw, canvas, title)
-    margin, size = canvas.px(0.05), canvas.px(0.034)
+    margin, size = canvas.px(0.05), canvas.px(scale)
     face, bold = font(size), font(size, bold=True)
     first = round((canvas.width - 2 * margin) * 0.36)
     col = (canvas.width - 2 * margin - first) // max(1, len(header) - 1)

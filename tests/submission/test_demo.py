@@ -30,8 +30,8 @@ def test_silent_demo_is_short_h264_with_every_scene(tree, tmp_path, capsys):
     assert 30 < info.duration_s <= 180
     assert info.audio_codec is None
     printed = capsys.readouterr().out
-    for scene in ("title", "footage", "replay", "technical", "evaluation", "benchmark",
-                  "training", "results", "limitations"):
+    for scene in ("title", "footage", "replay", "labelled", "technical", "evaluation",
+                  "benchmark", "training", "results", "answers_1", "answers_2", "limitations"):
         assert f"  {scene} " in printed
 
 
@@ -85,3 +85,16 @@ def test_clip_holds_its_last_frame(tmp_path):
     assert len(frames) == len(times) and frames[0].shape == (Canvas(320, 180).content[1], 320, 3)
     assert not np.array_equal(frames[0], frames[4])
     assert np.array_equal(frames[-1], frames[-2])
+
+
+def test_answers_are_typed_out_side_by_side_then_held():
+    from submission.terminal import HOLD_S, TYPE_S, Typing
+
+    typing = Typing("ask --base", "Why?", (("Base", "left answer " * 20),
+                                          ("Fine-tuned", "right answer\n1. step")))
+    canvas = Canvas(640, 360)
+    frames = list(typing.contents([0.0, TYPE_S / 2, TYPE_S, TYPE_S + HOLD_S], canvas))
+    inked = [int((f.sum(axis=2) > 300).sum()) for f in frames]
+    assert inked[0] < inked[1] < inked[2] and np.array_equal(frames[2], frames[3])
+    half = frames[2].shape[1] // 2
+    assert (frames[2][:, half:].sum(axis=2) > 300).sum() > 0  # the right pane has text

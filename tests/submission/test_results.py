@@ -26,7 +26,7 @@ def test_bullets_come_from_the_saved_results(tree, capsys):
     assert "offline stand-in clip crosswalk_intersection.mp4" in text
     assert "Detector yolov8n-openvino-bf16 (AGPL-3.0), stride" in text
     assert "2 near-miss events" in text and "High 1, Medium 0, Low 1" in text
-    assert "1/2 incidents found (1 High; collisions High 1/1), 3 false alarms in 1.0 min" in text
+    assert "1/3 incidents found (1 High; collisions High 1/1), 3 false alarms in 1.0 min" in text
     assert "TTC 0.80 s, risk score 0.71 (High)" in text
     assert "default ONNX Runtime 640x640, stride 2, pipelined, 24.0 source fps" in text
     assert "spec's PyTorch 640x640, stride 2: 9.5 fps" in text and "50% of the labelled" in text
