@@ -145,11 +145,27 @@ def test_centroid_reassociates_a_fast_object_missed_for_two_frames():
 
 def test_centroid_falls_back_to_the_last_position_when_the_prediction_is_thrown_off():
     # A truck's box is cut to its front by an occlusion: its center jumps 90 px, so the
-    # prediction runs 90 px ahead of it, beyond the small box's gate.
-    tracker = CentroidTracker()
+    # prediction runs 90 px ahead of it, beyond the small box's gate (the size gate, which
+    # would start a new ID for the cut box, is off here).
+    tracker = CentroidTracker(max_size_ratio=None)
     tracker.update([det(100, 300, 200, 100, "vehicle")], frame_index=0)
     tracker.update([det(190, 300, 40, 40, "vehicle")], frame_index=1)
     assert list(tracker.update([det(192, 300, 40, 40, "vehicle")], frame_index=2)) == [0]
+
+
+def test_centroid_size_gate_starts_a_new_id_for_a_box_that_jumps_in_size():
+    # A car approaching grows 20% per update: one ID. Then its box merges with the car it
+    # hits into one box twice as wide, at the same place: a new ID, not the old one moved.
+    tracker = CentroidTracker()
+    seen = [list(tracker.update([det(300 + 10 * t, 300, 60 * 1.2 ** t, 40 * 1.2 ** t)],
+                                frame_index=t)) for t in range(3)]
+    assert seen == [[0], [0], [0]]
+    merged = tracker.update([det(330, 300, 2 * 60 * 1.2 ** 3, 40 * 1.2 ** 3)], frame_index=3)
+    assert list(merged) == [1]
+    spec = CentroidTracker(max_size_ratio=None)
+    for t in range(3):
+        spec.update([det(300 + 10 * t, 300, 60, 40)], frame_index=t)
+    assert list(spec.update([det(330, 300, 120, 40)], frame_index=3)) == [0]
 
 
 def test_centroid_gate_is_relative_to_the_box_size_at_1080p():
