@@ -53,8 +53,13 @@ class OpenVinoDetector(OnnxDetector):
         self.name = f"{self.base_name}-{self.runtime}-{self.precision}"
 
     def open_session(self, model: Path):
+        """The compiled model; OpenVINO keeps the compiled blob in the project cache
+        (``CACHE_DIR``), so later runs load it instead of compiling again."""
+        from tatweer_common.paths import cache_dir
+
         config = {"INFERENCE_NUM_THREADS": self.threads, "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_PRECISION_HINT": HINTS[self.precision]}
+                  "INFERENCE_PRECISION_HINT": HINTS[self.precision],
+                  "CACHE_DIR": str(cache_dir("openvino"))}
         return core().compile_model(str(model), "CPU", config)
 
     def infer(self, session, blob: np.ndarray) -> np.ndarray:
