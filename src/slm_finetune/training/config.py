@@ -2,6 +2,8 @@
 
 ``python -m slm_finetune train --config FILE`` reads a flat TOML table whose keys are the
 field names below (for example ``max_steps = 4``) and overrides the chosen preset with it.
+``experiments/chat.toml`` is the recipe in the chat format; its header states the rule, fixed
+before the run, that decides between it and the template adapter on validation answers.
 The rationale for every value is in the notebook ``02_model_training.ipynb`` and in the
 comments of `slm_finetune.training.train.training_arguments`.
 """
