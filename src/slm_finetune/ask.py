@@ -1,10 +1,11 @@
 """`python -m slm_finetune ask "QUESTION" [--base] [--file FILE]`: answer IT-support questions.
 
-Each question is formatted with the training template (`slm_finetune.prompt`) and answered
-greedily by the fine-tuned model (base + the LoRA adapter merged in), the tokens printed as
-they are generated; ``--base`` answers with the base model as well, ``--file`` reads one
-question per line. Decoding is the evaluation's: greedy, repetition penalty 1.1, the answer
-ends at EOS or at the next ``### `` template header.
+Each question is formatted in the format the adapter was trained in (`slm_finetune.prompt`:
+the template, or the chat template, as the adapter folder records) and answered greedily by
+the fine-tuned model (base + the LoRA adapter merged in), the tokens printed as they are
+generated; ``--base`` answers the same prompt with the base model as well, ``--file`` reads
+one question per line. Decoding is the evaluation's: greedy, repetition penalty 1.1, the
+answer ends at EOS or, in the template, at the next ``### `` template header.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from slm_finetune.evaluation.generate import RESPONSE_END, GenerationSettings
-from slm_finetune.prompt import format_prompt
+from slm_finetune.evaluation.generate import RESPONSE_END, GenerationSettings, cut_answer
+from slm_finetune.prompt import CHAT, generation_prompt, read_prompt_format
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.paths import project_root
@@ -50,8 +51,9 @@ def read_questions(question: str | None, file: Path | None) -> list[str]:
     return [question.strip()]
 
 
-def answer_streamer(tokenizer: Any, out: TextIO) -> Any:
-    """A `TextStreamer` that prints the answer only, never the next template header."""
+def answer_streamer(tokenizer: Any, out: TextIO, at_header: bool = True) -> Any:
+    """A `TextStreamer` that prints the answer only, never (``at_header``) the next template
+    header."""
     from transformers import TextStreamer
 
     class AnswerStreamer(TextStreamer):
@@ -61,10 +63,12 @@ def answer_streamer(tokenizer: Any, out: TextIO) -> Any:
 
         def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
             self.text += text
-            visible = self.text.split(RESPONSE_END, 1)[0]
-            ended = stream_end or RESPONSE_END in self.text
+            ended = stream_end or (at_header and RESPONSE_END in self.text)
+            visible = self.text.split(RESPONSE_END, 1)[0] if at_header else self.text
             visible = visible.rstrip() if ended else visible
-            safe = len(visible) if ended else max(self.shown, len(visible) - len(RESPONSE_END))
+            held = len(RESPONSE_END) if at_header else 0  # a header may be starting
+            open_end = min(len(visible) - held, len(visible.rstrip()))  # and trailing blanks
+            safe = len(visible) if ended else max(self.shown, open_end)
             out.write(visible[self.shown : safe])
             out.flush()
             self.shown = max(self.shown, safe)
@@ -72,13 +76,17 @@ def answer_streamer(tokenizer: Any, out: TextIO) -> Any:
     return AnswerStreamer()
 
 
-def answer(model: Any, tokenizer: Any, question: str, context: str, settings, out: TextIO) -> str:
-    """Stream the greedy answer of ``model`` to ``out``; return it."""
+def answer(
+    model: Any, tokenizer: Any, question: str, context: str, settings, out: TextIO, fmt: str
+) -> str:
+    """Stream the greedy answer of ``model``, prompted in format ``fmt``, to ``out``; return it."""
     import torch
 
-    prompt = format_prompt({"instruction": question, "input": context}, with_response=False)
-    inputs = tokenizer(prompt, return_tensors="pt")
-    streamer = answer_streamer(tokenizer, out)
+    example = {"instruction": question, "input": context}
+    inputs = tokenizer(generation_prompt(tokenizer, example, fmt), return_tensors="pt")
+    at_header = fmt != CHAT  # a chat answer ends only at the end-of-turn token
+    stops = {"stop_strings": [RESPONSE_END], "tokenizer": tokenizer} if at_header else {}
+    streamer = answer_streamer(tokenizer, out, at_header)
     with torch.inference_mode():
         model.generate(
             **inputs,
@@ -87,11 +95,10 @@ def answer(model: Any, tokenizer: Any, question: str, context: str, settings, ou
             repetition_penalty=settings.repetition_penalty,
             eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id,
-            stop_strings=[RESPONSE_END],
-            tokenizer=tokenizer,
             streamer=streamer,
+            **stops,
         )
-    return streamer.text.split(RESPONSE_END, 1)[0].strip()
+    return cut_answer(streamer.text, at_header)
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -104,12 +111,13 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         raise UserError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     adapter = Path(args.adapter or project_root() / DEFAULT_ADAPTER)
     check_adapter(adapter)
+    fmt = read_prompt_format(adapter)
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     which = ("ft", "base") if args.base else ("ft",)
     for loaded in iter_models(adapter, resolve(args.precision or "auto"), which):
         out.write(f"== {MODEL_LABELS[loaded.name]} ==\n")
         for question in questions:
             out.write(f"Q: {question}\nA: ")
-            answer(loaded.model, loaded.tokenizer, question, args.input, settings, out)
+            answer(loaded.model, loaded.tokenizer, question, args.input, settings, out, fmt)
             out.write("\n\n")
     return 0

@@ -13,18 +13,26 @@
 
 The ``### Input`` block is left out when the input is empty. Training formats the whole
 string; generation formats everything up to ``### Response:`` and lets the model continue.
-The fine-tuned model is trained and prompted in this template. The base model is prompted in
-its own chat format (`chat_prompt`), the one it was instruction-tuned on.
+A fine-tuned adapter is trained and prompted in one format: this template (the default) or
+the base model's own chat format (`chat_prompt`), the one it was instruction-tuned on. The
+adapter folder records it (`write_prompt_format`); a folder without the record was trained in
+the template. The base model is prompted in its chat format.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+from tatweer_common.errors import UserError
 
 SMOLLM2_EOS = "<|im_end|>"  # end-of-turn token of SmolLM2-Instruct (the tokenizer's EOS)
 RESPONSE_HEADER = "### Response:\n"
 TEMPLATE, CHAT = "template", "chat"  # prompt formats: this module's template, the chat one
+PROMPT_FORMATS = (TEMPLATE, CHAT)
+FORMAT_FILE = "prompt_format.json"  # in an adapter folder: the format it was trained in
 
 
 def _field(example: Any, name: str) -> str:
@@ -80,3 +88,24 @@ def generation_prompt(tokenizer: Any, example: Any, fmt: str) -> str:
         return chat_prompt(tokenizer, example)
     return format_prompt(example, with_response=False)
 
+
+
+def write_prompt_format(folder: str | Path, fmt: str) -> Path:
+    """Record in the adapter folder ``folder`` that it was trained in format ``fmt``."""
+    path = Path(folder) / FORMAT_FILE
+    path.write_text(json.dumps({"prompt_format": fmt}) + "\n", encoding="utf-8")
+    return path
+
+
+def read_prompt_format(folder: str | Path) -> str:
+    """The format the adapter in ``folder`` was trained in; ``"template"`` without a record."""
+    path = Path(folder) / FORMAT_FILE
+    if not path.is_file():
+        return TEMPLATE
+    try:
+        fmt = json.loads(path.read_text(encoding="utf-8")).get("prompt_format")
+    except (json.JSONDecodeError, AttributeError):
+        fmt = None
+    if fmt not in PROMPT_FORMATS:
+        raise UserError(f"{path}: 'prompt_format' must be one of {', '.join(PROMPT_FORMATS)}")
+    return fmt

@@ -1,11 +1,15 @@
 """`python -m slm_finetune ask`: questions in, streamed answers out, clear errors."""
 
 import io
+from types import SimpleNamespace
 
 import pytest
 
+from slm_finetune import ask
 from slm_finetune.ask import answer_streamer, read_questions
 from slm_finetune.cli import main
+from slm_finetune.evaluation import model_pair
+from slm_finetune.prompt import write_prompt_format
 from tatweer_common.errors import UserError
 
 
@@ -34,6 +38,32 @@ def test_the_stream_stops_before_the_next_template_header():
                        ("# Instruction:\nMore", False), ("", True)):  # fmt: skip
         streamer.on_finalized_text(chunk, end)
     assert out.getvalue() == "Run `ls -la` in the folder."
+
+
+def test_a_chat_answer_is_not_cut_at_a_template_header():
+    out = io.StringIO()
+    streamer = answer_streamer(None, out, at_header=False)
+    for chunk, end in (("Steps:\n### ", False), ("Linux\nRun `df -h`. ", False), ("", True)):
+        streamer.on_finalized_text(chunk, end)
+    assert out.getvalue() == "Steps:\n### Linux\nRun `df -h`."
+
+
+def test_both_models_are_prompted_in_the_format_the_adapter_records(tmp_path, monkeypatch):
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        (tmp_path / name).write_text("")
+
+    def fake_models(adapter, precision, which):
+        return (SimpleNamespace(name=n, model=None, tokenizer=None) for n in which)
+
+    formats = []
+    monkeypatch.setattr(model_pair, "iter_models", fake_models)
+    monkeypatch.setattr(ask, "answer", lambda *args: formats.append(args[-1]) or "")
+    args = ["ask", "How do I list files?", "--base", "--adapter", str(tmp_path)]
+    assert main(args) == 0
+    assert formats == ["template", "template"]  # no record: an adapter trained in the template
+    write_prompt_format(tmp_path, "chat")
+    assert main(args) == 0
+    assert formats[2:] == ["chat", "chat"]
 
 
 def test_a_missing_adapter_or_an_empty_question_is_one_clear_line(tmp_path, capsys):

@@ -1,13 +1,19 @@
+import pytest
+
 from slm_finetune.data.schema import Example
 from slm_finetune.prompt import (
     CHAT,
+    FORMAT_FILE,
     RESPONSE_HEADER,
     SMOLLM2_EOS,
     TEMPLATE,
     chat_prompt,
     format_prompt,
     generation_prompt,
+    read_prompt_format,
+    write_prompt_format,
 )
+from tatweer_common.errors import UserError
 
 
 def test_template_with_input_matches_the_spec_layout():
@@ -64,3 +70,13 @@ def test_chat_prompt_sends_system_shots_and_the_question_as_turns():
     ]
     assert generation_prompt(Messages(), query, CHAT) == chat_prompt(Messages(), query)
     assert generation_prompt(None, query, TEMPLATE) == format_prompt(query, with_response=False)
+
+
+def test_the_adapter_format_record_round_trips_and_defaults_to_the_template(tmp_path):
+    assert read_prompt_format(tmp_path) == TEMPLATE  # an adapter saved before the record
+    for fmt in (CHAT, TEMPLATE):
+        assert write_prompt_format(tmp_path, fmt) == tmp_path / FORMAT_FILE
+        assert read_prompt_format(tmp_path) == fmt
+    (tmp_path / FORMAT_FILE).write_text('{"prompt_format": "alpaca"}')
+    with pytest.raises(UserError, match="'prompt_format' must be one of template, chat"):
+        read_prompt_format(tmp_path)

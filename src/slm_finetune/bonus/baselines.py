@@ -12,9 +12,9 @@ and its answer ends at its end-of-turn token:
   `select_shots`;
 * **chain-of-thought** (base model): the zero-shot prompt with `COT_SUFFIX`
   ("Let's think step by step.") appended to the end of the instruction;
-* **fine-tuned**: base + LoRA adapter with the ``### Instruction`` template it was trained on,
-  i.e. exactly ``evaluate``'s prompts, so its answers come from the generation cache when
-  ``evaluate`` already ran.
+* **fine-tuned**: base + LoRA adapter in the format it was trained in (the ``### Instruction``
+  template, or the chat template), i.e. exactly ``evaluate``'s prompts, so its answers come
+  from the generation cache when ``evaluate`` already ran.
 
 Each base-model strategy changes one thing relative to zero-shot. Scores: mean ROUGE-L F1 and
 corpus BLEU-4 (`slm_finetune.evaluation.metrics`). Cost: mean prompt length in tokens and the
@@ -38,7 +38,7 @@ from typing import Any
 
 from slm_finetune.data.schema import Example
 from slm_finetune.evaluation.generate import Generation, GenerationCache, GenerationSettings
-from slm_finetune.prompt import chat_prompt, format_prompt
+from slm_finetune.prompt import CHAT, TEMPLATE, chat_prompt, generation_prompt
 from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
@@ -79,14 +79,16 @@ def few_shot_prompt(tokenizer: Any, example: Example, shots: Sequence[Example]) 
 
 
 def build_prompts(
-    key: str, tokenizer: Any, examples: Sequence[Example], shots: Sequence[Example]
-) -> list[str]:
-    """The prompts of approach ``key`` for every example."""
+    key: str, tokenizer: Any, examples: Sequence[Example], shots: Sequence[Example],
+    ft_format: str = TEMPLATE,
+) -> list[str]:  # fmt: skip
+    """The prompts of approach ``key`` for every example (the fine-tuned model's in
+    ``ft_format``, the one its adapter was trained in)."""
     if key == "few_shot":
         return [few_shot_prompt(tokenizer, ex, shots) for ex in examples]
     build = {"zero_shot": zero_shot_prompt, "cot": cot_prompt}.get(key)
     if build is None:  # fine_tuned: evaluate's prompts
-        return [format_prompt(ex, with_response=False) for ex in examples]
+        return [generation_prompt(tokenizer, ex, ft_format) for ex in examples]
     return [build(tokenizer, ex) for ex in examples]
 
 
@@ -235,13 +237,13 @@ def timed_batch(loaded: Any, prompts: Sequence[str], cache: GenerationCache, set
 def run_approach(loaded: Any, key: str, prompts: list[str], cache, config) -> ApproachRun:
     """Time one batch, then answer every prompt (cached answers are reused).
 
-    ``from_cache`` counts the answers that were cached before this approach ran. Base-model
-    (chat) answers end only at the end-of-turn token, not at a ``### `` header.
+    ``from_cache`` counts the answers that were cached before this approach ran. Chat-format
+    answers end only at the end-of-turn token, not at a ``### `` header.
     """
     from slm_finetune.evaluation.generate import cache_key, generate_all
 
     start = time.perf_counter()
-    settings = dataclasses.replace(config.settings, cut_at_header=loaded.name != "base")
+    settings = dataclasses.replace(config.settings, cut_at_header=loaded.prompt_format != CHAT)
     keys = [cache_key(loaded.model_id, settings, p) for p in prompts]
     cached = sum(cache.get(k) is not None for k in keys)  # before the timing batch adds any
     per_example = timed_batch(loaded, prompts[: config.timing_examples], cache, settings)
@@ -278,7 +280,7 @@ def run_baselines(config: BaselineConfig = BaselineConfig()) -> Any:
     for loaded in iter_models(config.path("adapter"), precision):
         for key, (_, model_name) in APPROACHES.items():
             if model_name == loaded.name:
-                prompts = build_prompts(key, loaded.tokenizer, tests, shots)
+                prompts = build_prompts(key, loaded.tokenizer, tests, shots, loaded.prompt_format)
                 runs[key] = run_approach(loaded, key, prompts, cache, config)
     frame, outputs = results_frame(tests, runs), outputs_frame(tests, runs)
     frame["precision"] = precision.name

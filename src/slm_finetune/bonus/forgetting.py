@@ -4,7 +4,8 @@ Both models (base, and base + LoRA adapter) answer 15 prompts outside the IT dom
 Q&A, 5 instruction following, 5 math/logic) with the same greedy decoding as ``evaluate``
 (repetition penalty 1.1, here at most 128 new tokens), each in the prompt format it was tuned
 on, as ``evaluate`` prompts them: the base model in its chat template, the fine-tuned model in
-the ``### Instruction: ... ### Response:`` template. Each answer gets a 0/1 score from an
+the format its adapter was trained in (the ``### Instruction: ... ### Response:`` template,
+or the chat template). Each answer gets a 0/1 score from an
 automatic rule (`RULES`, documented per rule) as a cross-check of the manual verdicts
 (`slm_finetune.bonus.forgetting_review`), and the answers are saved next to their scores.
 Language fluency is the perplexity on 100 WikiText-103 test sentences
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_finetune.evaluation.generate import GenerationSettings
+from slm_finetune.prompt import CHAT, TEMPLATE
 from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
@@ -177,12 +179,12 @@ def score(probe: Probe, answer: str) -> int:
     return int(check(answer, probe))
 
 
-def probe_prompt(probe: Probe, tokenizer: Any = None, model: str = "ft") -> str:
-    """The generation prompt with the probe as the instruction: the fine-tuning template for
-    the fine-tuned model, the chat template (``tokenizer``'s) for the base model."""
-    from slm_finetune.prompt import CHAT, TEMPLATE, generation_prompt
+def probe_prompt(probe: Probe, tokenizer: Any = None, fmt: str = TEMPLATE) -> str:
+    """The generation prompt with the probe as the instruction, in format ``fmt``: the model's
+    own (the base model's chat template, ``tokenizer``'s; the fine-tuned model's training
+    format)."""
+    from slm_finetune.prompt import generation_prompt
 
-    fmt = CHAT if model == "base" else TEMPLATE
     return generation_prompt(tokenizer, {"instruction": probe.prompt, "input": ""}, fmt)
 
 
@@ -266,8 +268,8 @@ def _model_run(loaded: Any, probes, sentences, config: ForgettingConfig, cache) 
     from slm_finetune.evaluation.generate import generate_all
 
     t0 = time.perf_counter()
-    prompts = [probe_prompt(p, loaded.tokenizer, loaded.name) for p in probes]
-    settings = dataclasses.replace(config.settings, cut_at_header=loaded.name != "base")
+    prompts = [probe_prompt(p, loaded.tokenizer, loaded.prompt_format) for p in probes]
+    settings = dataclasses.replace(config.settings, cut_at_header=loaded.prompt_format != CHAT)
     gens, cached = generate_all(
         loaded.model, loaded.tokenizer, prompts, loaded.model_id, cache, settings,
         desc=f"general prompts ({loaded.name})",
@@ -341,7 +343,7 @@ def run_forgetting(config: ForgettingConfig = ForgettingConfig()) -> dict[str, A
         runs[loaded.name] = _model_run(loaded, probes, sentences, config, cache)
         identity[loaded.name] = loaded.model_id
         templates[loaded.name] = probe_prompt(Probe("", "{prompt}", "", ""), loaded.tokenizer,
-                                              loaded.name)
+                                              loaded.prompt_format)
         base_kind = loaded.source.kind
     summary = {
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -1,8 +1,11 @@
-"""Tokenisation for training: prompt template, truncation, loss mask, dynamic-padding collator.
+"""Tokenisation for training: prompt format, truncation, loss mask, dynamic-padding collator.
 
-``datasets.map`` tokenises each formatted example (truncated to ``max_length``, no padding).
-With ``loss_on="response"`` the labels of the prompt tokens are -100, so the loss (and the
-gradient) covers only the answer; ``loss_on="full"`` is the spec's whole-sequence variant.
+``datasets.map`` tokenises each formatted example (truncated to ``max_length``, no padding):
+the generation prompt of its format (`slm_finetune.prompt.generation_prompt`: the template up
+to ``### Response:``, or the chat template up to the opening of the assistant turn), then the
+answer and the EOS (end-of-turn) token. With ``loss_on="response"`` the labels of the prompt
+tokens are -100, so the loss (and the gradient) covers only the answer and its end token;
+``loss_on="full"`` is the spec's whole-sequence variant.
 """
 
 from __future__ import annotations
@@ -11,20 +14,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from slm_finetune.data.schema import Example
-from slm_finetune.prompt import format_prompt
+from slm_finetune.prompt import TEMPLATE, generation_prompt
 
 IGNORE_INDEX = -100  # label value the cross-entropy loss skips
 
 
 def encode_example(
-    example: dict[str, str], tokenizer: Any, max_length: int, loss_on: str, prompt: str = ""
-) -> dict:
+    example: dict[str, str], tokenizer: Any, max_length: int, loss_on: str, prompt: str = "",
+    prompt_format: str = TEMPLATE,
+) -> dict:  # fmt: skip
     """Token ids, attention mask and (response-only) labels of one example (spec's keys).
 
-    ``prompt`` replaces the training template's prompt (e.g. the chat one); the answer and
-    EOS follow it.
+    The prompt is ``prompt`` when given, else the generation prompt in ``prompt_format``;
+    the answer and EOS follow it.
     """
-    prompt = prompt or format_prompt(example, with_response=False)
+    prompt = prompt or generation_prompt(tokenizer, example, prompt_format)
     text = f"{prompt}{example['output'].strip()}{tokenizer.eos_token}"
     prompt_chars = len(prompt)
     enc = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True)
@@ -40,18 +44,25 @@ def encode_example(
 
 
 def build_dataset(
-    examples: Sequence[Example], tokenizer: Any, max_length: int, loss_on: str
-) -> tuple[Any, int]:
+    examples: Sequence[Example], tokenizer: Any, max_length: int, loss_on: str,
+    prompt_format: str = TEMPLATE,
+) -> tuple[Any, int]:  # fmt: skip
     """Tokenised `datasets.Dataset` and the number of examples dropped for having no target.
 
-    An example is dropped when truncation leaves none of its answer tokens to learn from.
+    Each example is rendered in ``prompt_format``. An example is dropped when truncation
+    leaves none of its answer tokens to learn from.
     """
     from datasets import Dataset
 
     raw = Dataset.from_list([ex.to_record() for ex in examples])
     encoded = raw.map(
         encode_example,
-        fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "loss_on": loss_on},
+        fn_kwargs={
+            "tokenizer": tokenizer,
+            "max_length": max_length,
+            "loss_on": loss_on,
+            "prompt_format": prompt_format,
+        },
         remove_columns=raw.column_names,
         desc="tokenising",
     )

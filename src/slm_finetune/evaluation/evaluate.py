@@ -4,9 +4,11 @@ For each model (the base SmolLM2-135M-Instruct, then base + the LoRA adapter mer
 token-weighted perplexity (response tokens and full sequence), greedy generation (cached),
 ROUGE-1/2/L, corpus BLEU and the key-fact metric (`slm_finetune.evaluation.metrics`). Each
 model is prompted in the format it was tuned on: the base model in its own chat template
-(the fair comparison, column "Base Model"), the fine-tuned one in the ``### Instruction``
-template it was trained on. The base model is also scored in that template, a reference
-column ("base, spec template") that isolates the effect of the prompt format. Writes
+(the fair comparison, column "Base Model"), the fine-tuned one in the format its adapter was
+trained in (the ``### Instruction`` template, or the chat template; the adapter folder's
+record, `slm_finetune.prompt.read_prompt_format`). The base model is also scored in the
+template, a reference column ("base, spec template") that isolates the effect of the prompt
+format. Writes
 
 * ``evaluation_results.csv``: one row per example, every score and both generations;
 * ``evaluation_summary.json``: the results table, bootstrap 95% CIs of ROUGE-L, settings,
@@ -38,7 +40,7 @@ from slm_finetune.evaluation.generate import (
     GenerationSettings,
     file_sha256,
 )
-from slm_finetune.prompt import CHAT, TEMPLATE, generation_prompt
+from slm_finetune.prompt import CHAT, TEMPLATE, generation_prompt, read_prompt_format
 from slm_finetune.run_options import add_model_options, given, given_settings
 from slm_finetune.training.hardware import hardware
 from slm_finetune.training.precision import Precision, add_precision_option, resolve
@@ -53,11 +55,12 @@ PLOT_NAME = "error_analysis.png"
 REVIEW_FILE = "outputs/evaluation_commentary.json"
 SPEC_COLUMN = "Base Model, spec template (reference)"
 SMOKE_LIMIT, SMOKE_NEW_TOKENS = 3, 16
-# prefix -> (label, prompt format); "base" is the fair base model, "base_spec" the reference
+# prefix -> (label, prompt format); "base" is the fair base model, "base_spec" the reference,
+# "ft" the fine-tuned model in the format its adapter records (None here)
 MODELS = {
     "base": ("base", CHAT),
     "base_spec": ("base, spec template", TEMPLATE),
-    "ft": ("fine-tuned", TEMPLATE),
+    "ft": ("fine-tuned", None),
 }
 # (label, per-example column or corpus metric, higher is better)
 TABLE = (
@@ -174,9 +177,9 @@ def settings_for(config: EvalConfig, prompt_format: str) -> GenerationSettings:
 
 def score_model(
     model: Any, tokenizer: Any, examples: list[Example], model_id: str, config: EvalConfig,
-    prefix: str, precision: Precision,
+    prefix: str, precision: Precision, fmt: str,
 ) -> ModelRun:  # fmt: skip
-    """Perplexity terms and (cached) greedy answers of one model in its prompt format.
+    """Perplexity terms and (cached) greedy answers of one model in prompt format ``fmt``.
 
     ``prefix`` names the row of `MODELS`; ``model_id`` keys the cache. Perplexity scores the
     reference answer after the same prompt the model answers.
@@ -185,7 +188,7 @@ def score_model(
 
     from slm_finetune.evaluation.generate import generate_all
 
-    label, fmt = MODELS[prefix]
+    label = MODELS[prefix][0]
     t0 = time.perf_counter()
     model = precision.for_inference(model)
     prompts = [generation_prompt(tokenizer, ex, fmt) for ex in examples]
@@ -217,7 +220,9 @@ def run_models(
     model, tokenizer, source = load_base_model()
     base_id = source.description
     runs = {
-        prefix: score_model(model, tokenizer, examples, base_id, config, prefix, precision)
+        prefix: score_model(
+            model, tokenizer, examples, base_id, config, prefix, precision, MODELS[prefix][1]
+        )
         for prefix in ("base", "base_spec")
     }
     del model
@@ -225,7 +230,8 @@ def run_models(
     tuned = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()  # same maths, faster
     tuned.eval()
     ft_id = f"{source.description} + LoRA {file_sha256(adapter / 'adapter_model.safetensors')}"
-    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "ft", precision)
+    fmt = read_prompt_format(adapter)
+    runs["ft"] = score_model(tuned, tokenizer, examples, ft_id, config, "ft", precision, fmt)
     return runs, source
 
 

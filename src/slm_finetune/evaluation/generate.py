@@ -1,7 +1,8 @@
 """Batched greedy generation with a JSONL cache on disk.
 
-Prompts are built by the caller (`slm_finetune.prompt`): the training template up to
-``### Response:\\n`` for the fine-tuned model, the chat template for the base model.
+Prompts are built by the caller (`slm_finetune.prompt`): for the fine-tuned model in the format
+its adapter was trained in (the template up to ``### Response:\\n``, or the chat template), the
+chat template for the base model.
 Generation is greedy (``do_sample=False``) with a mild repetition penalty (1.1, the value the
 training run's sample generation uses; still deterministic), ``max_new_tokens=200`` and
 batches of prompts of similar length, left-padded so every prompt ends where generation starts.

@@ -4,7 +4,8 @@ The fine-tuned model is the base model with the LoRA adapter merged in (`merge_a
 the same maths as the unmerged adapter, faster on a CPU), exactly as
 `slm_finetune.evaluation.evaluate` builds it, and it carries the same cache id, so
 generations already made by ``evaluate`` come from the generation cache instead of being
-made again.
+made again. Each model carries the prompt format it answers in: the base model its chat
+template, the fine-tuned one the format its adapter was trained in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from slm_finetune.evaluation.generate import file_sha256
+from slm_finetune.prompt import CHAT, read_prompt_format
 from slm_finetune.training.precision import Precision
 
 MODEL_LABELS = {"base": "Base Model", "ft": "Fine-Tuned Model"}
@@ -30,6 +32,7 @@ class LoadedModel:
     model_id: str
     source: Any  # slm_finetune.training.model.ModelSource of the base weights
     precision: Precision  # the model is already cast for it; its suffix ends model_id
+    prompt_format: str  # "chat" or "template" (slm_finetune.prompt.generation_prompt)
 
 
 def finetuned_model_id(base_description: str, adapter: Path) -> str:
@@ -53,11 +56,12 @@ def iter_models(
         suffix = precision.model_suffix()
         if name == "base":
             base_id = source.description + suffix
-            yield LoadedModel(
-                name, precision.for_inference(model), tokenizer, base_id, source, precision
-            )
+            model = precision.for_inference(model)
+            yield LoadedModel(name, model, tokenizer, base_id, source, precision, CHAT)
             continue
         tuned = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         tuned.eval()
         ft_id = finetuned_model_id(source.description, adapter) + suffix
-        yield LoadedModel(name, precision.for_inference(tuned), tokenizer, ft_id, source, precision)
+        tuned = precision.for_inference(tuned)
+        fmt = read_prompt_format(adapter)
+        yield LoadedModel(name, tuned, tokenizer, ft_id, source, precision, fmt)

@@ -2,6 +2,8 @@
 
 ``python -m slm_finetune train --config FILE`` reads a flat TOML table whose keys are the
 field names below (for example ``max_steps = 4``) and overrides the chosen preset with it.
+``experiments/chat.toml`` is the recipe in the chat format; its header states the rule, fixed
+before the run, that decides between it and the template adapter on validation answers.
 The rationale for every value is in the notebook ``02_model_training.ipynb`` and in the
 comments of `slm_finetune.training.train.training_arguments`.
 """
@@ -13,6 +15,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from slm_finetune.prompt import PROMPT_FORMATS
 from slm_finetune.training.precision import CHOICES as PRECISION_CHOICES
 from tatweer_common.errors import UserError
 from tatweer_common.paths import project_root
@@ -33,6 +36,9 @@ class TrainConfig:
     max_val_examples: int = 0
     max_length: int = 512  # spec: truncate to 512 tokens, no padding at tokenisation
     loss_on: str = "response"  # "response" (prompt masked) or "full" (spec's whole sequence)
+    # "template" (the spec's ### Instruction/### Response) or "chat" (the base model's chat
+    # template); training, the sample generation and the saved adapter's record all use it
+    prompt_format: str = "template"
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -133,6 +139,8 @@ def load_config(path: str | Path | None = None, smoke: bool = False) -> TrainCon
     config = dataclasses.replace(config, **changes)
     if config.loss_on not in LOSS_CHOICES:
         raise UserError(f"{path}: 'loss_on' must be one of {', '.join(LOSS_CHOICES)}")
+    if config.prompt_format not in PROMPT_FORMATS:
+        raise UserError(f"{path}: 'prompt_format' must be one of {', '.join(PROMPT_FORMATS)}")
     if config.precision not in PRECISION_CHOICES:
         raise UserError(f"{path}: 'precision' must be one of {', '.join(PRECISION_CHOICES)}")
     return config

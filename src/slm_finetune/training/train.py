@@ -183,13 +183,15 @@ def step_timer() -> Any:
     return StepTimer()
 
 
-def generate_response(model: Any, tokenizer: Any, example: Example, max_new_tokens: int) -> str:
-    """Greedy answer of ``model`` for ``example`` (prompt = template up to ``### Response:``)."""
+def generate_response(
+    model: Any, tokenizer: Any, example: Example, max_new_tokens: int, prompt_format: str
+) -> str:
+    """Greedy answer of ``model`` for ``example``, prompted in ``prompt_format``."""
     import torch
 
-    from slm_finetune.prompt import format_prompt
+    from slm_finetune.prompt import generation_prompt
 
-    inputs = tokenizer(format_prompt(example, with_response=False), return_tensors="pt")
+    inputs = tokenizer(generation_prompt(tokenizer, example, prompt_format), return_tensors="pt")
     with torch.no_grad():
         out = model.generate(
             **inputs,
@@ -202,12 +204,14 @@ def generate_response(model: Any, tokenizer: Any, example: Example, max_new_toke
     return tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
-def save_adapter(peft_model: Any, tokenizer: Any, folder: Path) -> None:
-    """Save adapter weights + tokenizer to ``folder``, replacing it only when complete.
+def save_adapter(peft_model: Any, tokenizer: Any, folder: Path, prompt_format: str) -> None:
+    """Save adapter weights + tokenizer + prompt-format record to ``folder``, replacing it
+    only when complete.
 
     The adapter names the Hub model as its base, not the local cache folder it was trained
     from (the offline de-quantised copy), so the saved folder is portable.
     """
+    from slm_finetune.prompt import write_prompt_format
     from slm_finetune.training.model import HUB_ID
 
     for adapter_config in peft_model.peft_config.values():
@@ -217,6 +221,7 @@ def save_adapter(peft_model: Any, tokenizer: Any, folder: Path) -> None:
     peft_model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     write_adapter_readme(tmp)
+    write_prompt_format(tmp, prompt_format)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
 
@@ -249,9 +254,10 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
     base, tokenizer, _ = load_base_model()
     model = PeftModel.from_pretrained(base, checkpoint)
     model.eval()
-    generated = generate_response(model, tokenizer, example, config.max_new_tokens)  # float32:
-    # the adapter is saved from this model, so it is never cast to bf16
-    save_adapter(model, tokenizer, config.path("adapter_dir"))
+    fmt = config.prompt_format
+    generated = generate_response(model, tokenizer, example, config.max_new_tokens, fmt)
+    # float32: the adapter is saved from this model, so it is never cast to bf16
+    save_adapter(model, tokenizer, config.path("adapter_dir"), fmt)
     return {
         "instruction": example.instruction,
         "input": example.input,
@@ -302,8 +308,9 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     train_ex, val_ex = load_splits(config)
     model, tokenizer, source = load_base_model()
     print(model)  # the architecture: the Linear layers named here are the LoRA targets
-    train_ds, dropped = build_dataset(train_ex, tokenizer, config.max_length, config.loss_on)
-    val_ds = sort_by_length(build_dataset(val_ex, tokenizer, config.max_length, config.loss_on)[0])
+    encoding = (tokenizer, config.max_length, config.loss_on, config.prompt_format)
+    train_ds, dropped = build_dataset(train_ex, *encoding)
+    val_ds = sort_by_length(build_dataset(val_ex, *encoding)[0])
     collator = build_collator(tokenizer, config.loss_on)
     base_val_loss = evaluate_loss(model, val_ds, collator, config, precision)
     print(f"base model validation loss ({config.loss_on} tokens): {base_val_loss:.4f}")
@@ -353,6 +360,7 @@ def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> 
         "model_source": facts["source"].description,
         "model_source_kind": facts["source"].kind,
         "loss_on": config.loss_on,
+        "prompt_format": config.prompt_format,
         "train_examples": facts["n_train"],
         "val_examples": facts["n_val"],
         "train_examples_dropped": facts["dropped"],

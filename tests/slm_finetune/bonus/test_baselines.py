@@ -59,6 +59,8 @@ def test_few_shot_prompt_gives_the_shots_as_earlier_turns():
     template = ("### Instruction:\nWhy is my laptop slow?\n\n### Input:\nWindows 11\n\n"
                 "### Response:\n")
     assert ft == [template]  # the fine-tuned model gets evaluate's training template
+    chat = baselines.build_prompts("fine_tuned", ChatML(), [QUERY], [], "chat")
+    assert chat == [turn("user", "Why is my laptop slow?\n\nWindows 11") + ASSISTANT]
     assert baselines.build_prompts("cot", ChatML(), [QUERY], []) == [
         baselines.cot_prompt(ChatML(), QUERY)]
 

@@ -176,5 +176,5 @@ def test_the_base_model_gets_the_probe_in_its_chat_template():
 
     probe = forgetting.Probe(forgetting.MATH, "What is 2 + 2?", "number", "4")
     user = [{"role": "user", "content": "What is 2 + 2?"}]
-    assert forgetting.probe_prompt(probe, Chat(), "base") == repr((user, False, True))
-    assert forgetting.probe_prompt(probe, Chat(), "ft").startswith("### Instruction:\n")
+    assert forgetting.probe_prompt(probe, Chat(), "chat") == repr((user, False, True))
+    assert forgetting.probe_prompt(probe, Chat(), "template").startswith("### Instruction:\n")

@@ -10,7 +10,7 @@ from slm_finetune.data.features import (
     sort_by_length,
 )
 from slm_finetune.data.schema import Example
-from slm_finetune.prompt import format_prompt
+from slm_finetune.prompt import CHAT, chat_prompt, format_prompt
 from slm_finetune.training import model as model_mod
 
 pytestmark = pytest.mark.slow
@@ -32,6 +32,28 @@ def test_response_only_labels_cover_exactly_the_answer_and_eos(tokenizer):
     assert tokenizer.decode(labelled) == EXAMPLE["output"] + tokenizer.eos_token
     assert row["labels"][0] == IGNORE_INDEX
     assert tokenizer.decode(row["input_ids"]) == format_prompt(EXAMPLE, tokenizer.eos_token)
+
+
+def test_chat_rendered_example_masks_the_chat_prompt_and_keeps_answer_and_end_token(tokenizer):
+    row = encode_example(EXAMPLE, tokenizer, max_length=512, loss_on="response", prompt_format=CHAT)
+    prompt = chat_prompt(tokenizer, EXAMPLE)
+    assert prompt.endswith("<|im_start|>assistant\n") and "Linux shell" in prompt
+    n_prompt = len(tokenizer(prompt)["input_ids"])
+    assert row["input_ids"][:n_prompt] == tokenizer(prompt)["input_ids"]
+    assert row["labels"][:n_prompt] == [IGNORE_INDEX] * n_prompt
+    assert row["labels"][n_prompt:] == row["input_ids"][n_prompt:]
+    assert tokenizer.decode(row["labels"][n_prompt:]) == EXAMPLE["output"] + tokenizer.eos_token
+    assert row["input_ids"][-1] == tokenizer.eos_token_id == tokenizer.convert_tokens_to_ids(
+        "<|im_end|>"
+    )
+
+
+def test_the_dataset_renders_every_example_in_the_chosen_format(tokenizer):
+    examples = [Example(**EXAMPLE)]
+    template = build_dataset(examples, tokenizer, 512, "response")[0][0]
+    chat = build_dataset(examples, tokenizer, 512, "response", CHAT)[0][0]
+    assert tokenizer.decode(template["input_ids"]) == format_prompt(EXAMPLE, tokenizer.eos_token)
+    assert tokenizer.decode(chat["input_ids"]).startswith(chat_prompt(tokenizer, EXAMPLE))
 
 
 def test_full_variant_labels_every_real_token(tokenizer):

@@ -8,6 +8,7 @@ import pytest
 
 from slm_finetune.cli import main
 from slm_finetune.evaluation import evaluate
+from slm_finetune.prompt import write_prompt_format
 from tatweer_common.errors import UserError
 
 ROWS = [
@@ -165,6 +166,15 @@ def test_end_to_end_with_an_identity_adapter(tmp_path, monkeypatch, capsys):
     config = evaluate.EvalConfig(output_dir=str(out), review_file=str(review))
     refreshed = evaluate.refresh_error_analysis(config)
     assert refreshed["reviewed_tally"]["hallucination"] == 1
+
+    write_prompt_format(adapter, "chat")  # the adapter now says it was trained in chat format
+    args[args.index("--output-dir") + 1] = str(tmp_path / "chat")
+    assert main(args) == 0
+    chat = json.loads((tmp_path / "chat" / "evaluation_summary.json").read_text())
+    assert chat["prompt_formats"] == {"base": "chat", "base_spec": "template", "ft": "chat"}
+    assert chat["generations_from_cache"] == {"base": 2, "base_spec": 2, "ft": 0}
+    results = pd.read_csv(tmp_path / "chat" / "evaluation_results.csv")
+    assert (results["base_output"] == results["ft_output"]).all()  # same weights, same prompt
 
 
 def test_agreement_flags_each_value_beyond_the_tolerance():

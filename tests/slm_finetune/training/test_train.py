@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from slm_finetune.cli import COMMANDS
+from slm_finetune.prompt import FORMAT_FILE, read_prompt_format
 from slm_finetune.training.config import SMOKE, load_config
 from slm_finetune.training.curves import loss_series, plot_loss_curves
 from tatweer_common.cli import dispatch
@@ -93,6 +94,8 @@ def test_smoke_training_writes_everything_and_resume_continues(smoke_config, cap
     assert adapter_config["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     card = (out / "lora_adapter" / "README.md").read_text()
     assert "MODEL_CARD.md" in card and "More Information Needed" not in card
+    assert read_prompt_format(out / "lora_adapter") == summary["prompt_format"] == "template"
+    assert (out / "lora_adapter" / FORMAT_FILE).is_file()
     assert (out / "loss_curves.png").stat().st_size > 0
     checkpoints = out / "checkpoints"
     assert (checkpoints / "checkpoint-2").is_dir() and (checkpoints / "checkpoint-4").is_dir()
@@ -123,6 +126,7 @@ def test_config_file_overrides_the_preset_and_rejects_mistakes(tmp_path):
         ("max_steps = 'four'\n", "'max_steps' must be int"),
         ("loss_on = 'prompt'\n", "'loss_on' must be one of"),
         ("precision = 'fp16'\n", "'precision' must be one of"),
+        ("prompt_format = 'alpaca'\n", "'prompt_format' must be one of"),
         ("max_steps = \n", "invalid TOML"),
     ):
         path.write_text(text)
@@ -216,3 +220,19 @@ def test_the_spec_three_epoch_run_changes_only_epochs_and_where_it_writes():
     assert (config.num_train_epochs, DEFAULT.num_train_epochs) == (3.0, 6.0)
     folders = changed - {"num_train_epochs"}
     assert all(getattr(config, k).startswith("outputs/experiments/") for k in folders)
+
+
+def test_the_chat_run_changes_only_the_prompt_format_and_where_it_writes():
+    import dataclasses
+    from pathlib import Path
+
+    import slm_finetune.training as training
+    from slm_finetune.training.config import DEFAULT
+
+    config = load_config(Path(training.__file__).parent / "experiments" / "chat.toml")
+    names = [f.name for f in dataclasses.fields(config)]
+    changed = {n for n in names if getattr(config, n) != getattr(DEFAULT, n)}
+    assert changed == {"prompt_format", "output_dir", "checkpoint_dir", "adapter_dir"}
+    assert (config.prompt_format, DEFAULT.prompt_format) == ("chat", "template")
+    folders = changed - {"prompt_format"}
+    assert all(getattr(config, k).startswith("outputs/experiments/chat") for k in folders)
