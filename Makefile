@@ -31,7 +31,8 @@ notebooks: setup
 
 # Every committed deliverable, from the spec's video (the offline copy when YouTube is out of
 # reach): the near-miss run, its labelled evaluation and benchmark, the Challenge 2 baselines
-# and figures, the README results, the demo video, then the executed notebooks.
+# and figures, the README results, two test questions answered by both models (shown in the
+# demo), the demo video, then the executed notebooks.
 deliverables: setup
 	$(PY) -m near_miss run
 	if [ -f "$(LABELS)" ]; then $(PY) -m near_miss evaluate --labels "$(LABELS)"; fi
@@ -39,5 +40,6 @@ deliverables: setup
 	$(PY) -m slm_finetune baselines
 	$(PY) -m slm_finetune figures
 	$(PY) -m submission results
+	$(PY) -m slm_finetune ask --test-questions 2 --base --save outputs/ask_examples.json
 	$(PY) -m submission demo
 	$(PY) -m submission notebooks

@@ -3,14 +3,18 @@
 Each question is formatted in the format the adapter was trained in (`slm_finetune.prompt`:
 the template, or the chat template, as the adapter folder records) and answered greedily by
 the fine-tuned model (base + the LoRA adapter merged in), the tokens printed as they are
-generated; ``--base`` answers the same prompt with the base model as well, ``--file`` reads
-one question per line. Decoding is the evaluation's: greedy, repetition penalty 1.1, the
-answer ends at EOS or, in the template, at the next ``### `` template header.
+generated; ``--base`` answers with the base model as well, prompted in its own chat template
+as in ``evaluate`` (the fair comparison). ``--file`` reads one question per line,
+``--test-questions N`` takes the first N of ``data/test.jsonl``; ``--save FILE`` writes the
+questions and answers as JSON (the demo video shows them). Decoding is the evaluation's:
+greedy, repetition penalty 1.1, the answer ends at EOS or, in the template, at the next
+``### `` template header.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,7 +23,8 @@ from slm_finetune.evaluation.generate import RESPONSE_END, GenerationSettings, c
 from slm_finetune.prompt import CHAT, generation_prompt, read_prompt_format
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
-from tatweer_common.paths import project_root
+from tatweer_common.io import write_text_atomic
+from tatweer_common.paths import display_path, project_root
 
 DEFAULT_ADAPTER = "outputs/lora_adapter"
 
@@ -27,6 +32,10 @@ DEFAULT_ADAPTER = "outputs/lora_adapter"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question", nargs="?", help="the question (or use --file)")
     parser.add_argument("--file", type=Path, help="text file with one question per line")
+    parser.add_argument("--test-questions", type=int, metavar="N",
+                        help="the first N questions of data/test.jsonl instead")
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="also write the questions and answers to this JSON file")
     parser.add_argument("--input", default="", help="context for every question (an error line)")
     parser.add_argument("--base", action="store_true", help="also answer with the base model")
     parser.add_argument("--adapter", help=f"LoRA adapter folder (default {DEFAULT_ADAPTER})")
@@ -106,18 +115,53 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from slm_finetune.evaluation.model_pair import MODEL_LABELS, iter_models
 
     out = out or sys.stdout  # looked up now, so a redirected stdout is used
-    questions = read_questions(args.question, args.file)
+    questions = chosen_questions(args)
     if args.max_new_tokens < 1:
         raise UserError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     adapter = Path(args.adapter or project_root() / DEFAULT_ADAPTER)
     check_adapter(adapter)
-    fmt = read_prompt_format(adapter)
+    formats = {"ft": read_prompt_format(adapter), "base": CHAT}
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     which = ("ft", "base") if args.base else ("ft",)
+    answers: dict[str, list[str]] = {}
     for loaded in iter_models(adapter, resolve(args.precision or "auto"), which):
         out.write(f"== {MODEL_LABELS[loaded.name]} ==\n")
-        for question in questions:
-            out.write(f"Q: {question}\nA: ")
-            answer(loaded.model, loaded.tokenizer, question, args.input, settings, out, fmt)
+        for q in questions:
+            out.write(f"Q: {q['instruction']}\nA: ")
+            answers.setdefault(loaded.name, []).append(answer(
+                loaded.model, loaded.tokenizer, q["instruction"], q["input"], settings, out,
+                formats[loaded.name]))
             out.write("\n\n")
+    if args.save:
+        save_answers(args.save, args, questions, answers)
+        out.write(f"saved {display_path(args.save)}\n")
     return 0
+
+
+def chosen_questions(args: argparse.Namespace) -> list[dict]:
+    """``{"index", "instruction", "input"}`` per question: from the test split's first
+    ``--test-questions`` examples (``index`` = their position), else the argument or file."""
+    n = getattr(args, "test_questions", None)
+    if n is None:
+        return [{"index": None, "instruction": q, "input": args.input}
+                for q in read_questions(args.question, args.file)]
+    if args.question is not None or args.file is not None or n < 1:
+        raise UserError("--test-questions N (N >= 1) replaces the question and --file")
+    rows = (project_root() / "data/test.jsonl").read_text(encoding="utf-8").splitlines()
+    examples = [json.loads(row) for row in rows if row.strip()][:n]
+    return [{"index": i, "instruction": ex["instruction"], "input": ex.get("input", "")}
+            for i, ex in enumerate(examples)]
+
+
+def save_answers(path: Path, args: argparse.Namespace, questions: list[dict],
+                 answers: dict[str, list[str]]) -> None:
+    """The questions and both models' answers as JSON, with the command that made them."""
+    command = ["python", "-m", "slm_finetune", "ask"]
+    command += (["--test-questions", str(args.test_questions)] if args.test_questions
+                else ["..."])
+    command += ["--base"] if args.base else []
+    examples = [{"index": q["index"], "question": q["instruction"], "input": q["input"],
+                 **{key: answers[name][k] for name, key in (("base", "base"), ("ft", "finetuned"))
+                    if name in answers}} for k, q in enumerate(questions)]
+    write_text_atomic(path, json.dumps({"command": " ".join(command), "examples": examples},
+                                       indent=2, ensure_ascii=False) + "\n")

@@ -23,6 +23,7 @@ FT_EVAL = "python -m slm_finetune evaluate"
 FT_CARD = "python -m slm_finetune model-card"
 FT_FORGET = "python -m slm_finetune forgetting"
 FT_BASELINES = "python -m slm_finetune baselines"
+FT_ASK = "python -m slm_finetune ask --test-questions 2 --base --save outputs/ask_examples.json"
 DEMO = "python -m submission demo"
 RESULTS = "python -m submission results"
 COMMITTED = "committed in the repository"
@@ -70,6 +71,7 @@ OUTPUTS = [
     Artifact("outputs/benchmark.csv", NM_BENCH),
     Artifact("outputs/benchmark.png", NM_BENCH),
     Artifact("outputs/incident_eval.csv", NM_EVAL),
+    Artifact("outputs/ask_examples.json", FT_ASK),
     Artifact("outputs/lora_adapter/", FT_TRAIN),
     Artifact("outputs/loss_curves.png", FT_FIGURES),
     Artifact("outputs/train_summary.json", FT_TRAIN),

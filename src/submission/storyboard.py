@@ -239,10 +239,10 @@ def answers(root: Path, ft: FineTuneFacts) -> list[Scene]:
     passed, total = facts.get("passed", {}), facts.get("examples_with_facts")
     scenes = []
     for k, ex in enumerate(saved["examples"][:2]):
-        sentences = ([f"Both models answer test question {ex['index'] + 1}, as the ask command "
-                      "printed it: the base model on the left, in its own chat format, the "
-                      "fine-tuned one on the right."] if k == 0 else
-                     ["A second test question."])
+        which = "a question" if ex.get("index") is None else f"test question {ex['index'] + 1}"
+        sentences = ([f"Both models answer {which}, as the ask command printed it: the base "
+                      "model on the left, in its own chat format, the fine-tuned one on the "
+                      "right."] if k == 0 else [f"Then {which}."])
         if k == 1 and total:
             sentences.append(f"Over the test set, {passed.get('ft')} of {total} fine-tuned "
                              f"answers hold at least half of the reference's key facts, "

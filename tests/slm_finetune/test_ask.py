@@ -60,10 +60,33 @@ def test_both_models_are_prompted_in_the_format_the_adapter_records(tmp_path, mo
     monkeypatch.setattr(ask, "answer", lambda *args: formats.append(args[-1]) or "")
     args = ["ask", "How do I list files?", "--base", "--adapter", str(tmp_path)]
     assert main(args) == 0
-    assert formats == ["template", "template"]  # no record: an adapter trained in the template
+    # no record: an adapter trained in the template; the base model always in its chat format
+    assert formats == ["template", "chat"]
     write_prompt_format(tmp_path, "chat")
     assert main(args) == 0
     assert formats[2:] == ["chat", "chat"]
+
+
+def test_test_questions_are_answered_by_both_models_and_saved(tmp_path, monkeypatch):
+    import json
+
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        (tmp_path / name).write_text("")
+    monkeypatch.setattr(model_pair, "iter_models", lambda adapter, precision, which: (
+        SimpleNamespace(name=n, model=n, tokenizer=None) for n in which))
+    monkeypatch.setattr(ask, "answer", lambda model, tok, question, *rest: f"{model}: {question}")
+    saved = tmp_path / "answers.json"
+    args = ["ask", "--test-questions", "2", "--base", "--adapter", str(tmp_path), "--save",
+            str(saved)]
+    assert main(args) == 0
+    data = json.loads(saved.read_text())
+    first = json.loads((ask.project_root() / "data/test.jsonl").read_text().splitlines()[0])
+    assert data["command"] == "python -m slm_finetune ask --test-questions 2 --base"
+    assert [e["index"] for e in data["examples"]] == [0, 1]
+    assert data["examples"][0]["question"] == first["instruction"]
+    assert data["examples"][0]["base"] == f"base: {first['instruction']}"
+    assert data["examples"][0]["finetuned"] == f"ft: {first['instruction']}"
+    assert main(["ask", "Q?", "--test-questions", "2", "--adapter", str(tmp_path)]) == 2
 
 
 def test_a_missing_adapter_or_an_empty_question_is_one_clear_line(tmp_path, capsys):
@@ -79,6 +102,7 @@ def test_both_models_answer_every_question_of_the_file(tmp_path, monkeypatch, ca
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     adapter = smoke_adapter(tmp_path / "adapter")  # untrained: the same answers as the base
+    write_prompt_format(adapter, "chat")  # prompted as the base model is
     file = tmp_path / "q.txt"
     file.write_text("How do I check free disk space on Linux?\nHow do I flush DNS on Windows?\n")
     args = ["ask", "--file", str(file), "--base", "--adapter", str(adapter)]
