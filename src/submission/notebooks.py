@@ -11,6 +11,7 @@ whose code names an absolute path is reported and not written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -56,13 +57,9 @@ def execute_in_place(root: Path, path: Path, timeout: int) -> bool:
     rel = path.relative_to(root).as_posix()
     start = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    env_smoke = os.environ.pop("TATWEER_SMOKE", None)
-    try:
+    with kernel_environment():
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:
-        if env_smoke is not None:
-            os.environ["TATWEER_SMOKE"] = env_smoke
     for cell in nb.cells:
         if "outputs" in cell:
             cell["outputs"] = as_terminal_shows(cell["outputs"])
@@ -76,6 +73,29 @@ def execute_in_place(root: Path, path: Path, timeout: int) -> bool:
     print(f"{rel}: {'written' if not problems else 'NOT written'} "
           f"({time.perf_counter() - start:.0f} s)")
     return not problems
+
+
+# Two library warnings that say nothing about the project, silenced by their exact message in
+# the kernels that write the committed notebooks: tqdm's, that a headless kernel has no
+# ipywidgets, and a deprecation inside transformers that peft triggers when it wraps a model.
+QUIET = ("ignore:IProgress not found:Warning,"
+         "ignore:`is_gradient_checkpointing` is deprecated:FutureWarning")
+
+
+@contextlib.contextmanager
+def kernel_environment():
+    """Full mode (no ``TATWEER_SMOKE``) and ``QUIET`` warnings for the kernels started inside."""
+    saved = {key: os.environ.get(key) for key in ("TATWEER_SMOKE", "PYTHONWARNINGS")}
+    os.environ.pop("TATWEER_SMOKE", None)
+    os.environ["PYTHONWARNINGS"] = QUIET
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def relative_paths(output: dict, root: Path) -> None:

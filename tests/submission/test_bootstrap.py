@@ -187,3 +187,21 @@ def test_progress_bar_chunks_become_the_final_line_in_order():
                                stream("stdout", "done\n"), stream("stderr", "\r\n")])
     assert [o["name"] for o in shown] == ["stdout", "stderr", "stdout"]
     assert shown[1]["text"] == "detect: 100%|##########\n"
+
+
+def test_notebook_kernels_run_in_full_mode_without_two_known_library_warnings(monkeypatch):
+
+    from submission.notebooks import QUIET, kernel_environment
+
+    monkeypatch.setenv("TATWEER_SMOKE", "1")
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    with kernel_environment():
+        assert "TATWEER_SMOKE" not in os.environ and os.environ["PYTHONWARNINGS"] == QUIET
+    assert os.environ["TATWEER_SMOKE"] == "1" and "PYTHONWARNINGS" not in os.environ
+    code = ("import warnings\nwarnings.warn('IProgress not found. Please update', UserWarning)\n"
+            "warnings.warn('`is_gradient_checkpointing` is deprecated', FutureWarning)\n"
+            "warnings.warn('another deprecation', FutureWarning)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": QUIET}, check=True)
+    assert "another deprecation" in done.stderr and "IProgress" not in done.stderr
+    assert "is_gradient_checkpointing" not in done.stderr
