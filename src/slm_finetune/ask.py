@@ -147,9 +147,10 @@ def chosen_questions(args: argparse.Namespace) -> list[dict]:
                 for q in read_questions(args.question, args.file)]
     if args.question is not None or args.file is not None or n < 1:
         raise UserError("--test-questions N (N >= 1) replaces the question and --file")
-    rows = (project_root() / "data/test.jsonl").read_text(encoding="utf-8").splitlines()
-    examples = [json.loads(row) for row in rows if row.strip()][:n]
-    return [{"index": i, "instruction": ex["instruction"], "input": ex.get("input", "")}
+    from slm_finetune.data.schema import read_jsonl
+
+    examples = read_jsonl(project_root() / "data/test.jsonl")[:n]
+    return [{"index": i, "instruction": ex.instruction, "input": ex.input}
             for i, ex in enumerate(examples)]
 
 

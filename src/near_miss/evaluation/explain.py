@@ -18,7 +18,13 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from near_miss.evaluation.scoring import ALARM_MARGIN_S, FOUND_MARGIN_S, ClipScore, event_gap
+from near_miss.evaluation.scoring import (
+    ALARM_MARGIN_S,
+    FOUND_MARGIN_S,
+    ClipScore,
+    event_gap,
+    event_rows,
+)
 
 OFFSETS_S = (-1.0, -0.5, 0.0, 0.5, 1.0)
 TILE_WIDTH = 384
@@ -49,7 +55,7 @@ def failures(score: ClipScore, events: pd.DataFrame, rejected: pd.DataFrame) -> 
         if result.found:
             continue
         w = result.window
-        near = rejected[[event_gap(row, w) <= FOUND_MARGIN_S for row in _rows(rejected)]]
+        near = rejected[[event_gap(row, w) <= FOUND_MARGIN_S for row in event_rows(rejected)]]
         label = f"MISSED {w.kind} {w.start_s:g}-{w.end_s:g} s"
         if near.empty:
             found.append(Moment(f"missed_{k + 1}", (w.start_s + w.end_s) / 2, None,
@@ -59,16 +65,12 @@ def failures(score: ClipScore, events: pd.DataFrame, rejected: pd.DataFrame) -> 
         found.append(Moment(f"missed_{k + 1}", best["timestamp_sec"], best,
                             f"{label}: rejected by {best['filter']}: {criteria(best)}"))
     windows = score.clip.windows
-    alarms = [row for row in _rows(events)
+    alarms = [row for row in event_rows(events)
               if all(event_gap(row, w) > ALARM_MARGIN_S for w in windows)]
     found += [Moment(f"false_alarm_{k + 1}", row["timestamp_sec"], row,
                      f"FALSE ALARM at {row['timestamp_sec']:.1f} s: {criteria(row)}")
               for k, row in enumerate(alarms)]
     return found
-
-
-def _rows(table: pd.DataFrame) -> list[dict]:
-    return table.to_dict("records") if len(table) else []
 
 
 def contact_sheet(video: str | Path, tracks: pd.DataFrame, moment: Moment, fps: float,

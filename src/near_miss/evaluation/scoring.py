@@ -49,9 +49,14 @@ def event_gap(event: dict, window: Window) -> float:
     return min(max(window.start_s - t, 0.0, t - window.end_s) for t in times)
 
 
+def event_rows(events: pd.DataFrame) -> list[dict]:
+    """The events as one dict per row (none for an empty table, whatever its columns)."""
+    return events.to_dict("records") if len(events) else []
+
+
 def score_clip(clip: Clip, events: pd.DataFrame, duration_s: float) -> ClipScore:
     """Match one clip's events with its windows."""
-    rows = events.to_dict("records") if len(events) else []
+    rows = event_rows(events)
     results = []
     for window in (w for w in clip.windows if w.is_incident):
         hits = [i for i, row in enumerate(rows) if event_gap(row, window) <= FOUND_MARGIN_S]
