@@ -153,8 +153,10 @@ def _stages(config: PipelineConfig, fps: float, model=None):
     if model is None:
         model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
                               backend=config.backend)
-    tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config),
-                           **config.tracker_options)
+    options = dict(config.tracker_options)
+    if config.tracker == "centroid" and options.get("low_confidence") is not None:
+        options.setdefault("start_confidence", config.conf)  # only confident boxes start IDs
+    tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config), **options)
     try:
         engine = NearMissDetector(
             fps=fps, stride=config.stride, proximity_threshold=config.proximity_threshold,

@@ -86,6 +86,7 @@ class Observation:
     bbox: tuple[float, float, float, float]
     center: tuple[float, float]
     confidence: float
+    low_confidence: bool = False  # a tracker's low-confidence extension: motion only
 
     @property
     def scale(self) -> float:
@@ -187,7 +188,8 @@ class NearMissDetector:
         self._now = frame_index / self.fps
         motions = self.kinematics.update(frame_index, positions)
         excluded = not_road_users({oid: _user(o) for oid, o in objects.items()})
-        users = sorted(oid for oid in objects if oid not in excluded)
+        users = sorted(oid for oid in objects
+                       if oid not in excluded and not objects[oid].low_confidence)
         for a, b in itertools.combinations(users, 2):
             oa, ob = objects[a], objects[b]
             if conflict_possible(_user(oa), _user(ob), self.pedestrian_pairs):
@@ -487,4 +489,5 @@ def _observation(oid, obj) -> tuple[Observation | None, str | None]:
         return None, f"zero-size box {list(bbox)}"
     cls = str(obj["class"])
     coco = str(obj.get("coco_class") or ("person" if cls == "pedestrian" else "car"))
-    return Observation(int(oid), cls, coco, bbox, center, confidence), None
+    return Observation(int(oid), cls, coco, bbox, center, confidence,
+                       bool(obj.get("low_confidence", False))), None

@@ -71,6 +71,17 @@ class CentroidTracker(TrackHistory):
 
     ``coast_frames``: an unmatched object is also returned, at its predicted box with
     ``"predicted": True``, for up to this many consecutive missed updates (0: never).
+
+    Low-confidence extension (ByteTrack's second round): detections at or above
+    ``low_confidence`` but below ``start_confidence`` (the pipeline's detection threshold)
+    never start an ID; after the confident detections are matched, they may continue a
+    track left unmatched, within the same gates, and are returned with
+    ``"low_confidence": True`` (the near-miss engine uses them for motion only, never to
+    pair road users). A crash deforms, overlaps and hides the road users involved, and
+    their scores dip exactly then; the track that goes on can show the stop that confirms
+    it. Off by default (``None``, the spec's single threshold): with 0.1 on the 36 labelled
+    clips (strides 1, 2, 3) it found 7, 5 and 7 incidents instead of 7, 6 and 7, with 17,
+    12 and 3 false alarms instead of 14, 21 and 9.
     """
 
     def __init__(
@@ -82,8 +93,14 @@ class CentroidTracker(TrackHistory):
         gate_growth: float = 0.5,
         coast_frames: int = 0,
         max_size_ratio: float | None = 1.5,
+        low_confidence: float | None = None,
+        start_confidence: float = 0.4,
     ) -> None:
         super().__init__()
+        if low_confidence is not None and not 0.0 <= low_confidence <= start_confidence <= 1.0:
+            raise ValueError("need 0 <= low_confidence <= start_confidence <= 1")
+        self.min_detection_confidence = low_confidence
+        self.start_confidence = float(start_confidence)
         self.max_disappeared = int(max_disappeared)
         self.max_distance = None if max_distance is None else float(max_distance)
         self.gate_scale = float(gate_scale)
@@ -172,6 +189,27 @@ class CentroidTracker(TrackHistory):
             change = np.abs(np.log(new[None, :] / old[:, None]))
         return np.nan_to_num(change, nan=0.0) > np.log(self.max_size_ratio)
 
+    def _split(self, dets: list[dict]) -> tuple[list[dict], list[dict]]:
+        """Detections that may start an ID, and those that may only extend one."""
+        if self.min_detection_confidence is None:
+            return dets, []
+        strong = [d for d in dets if d["confidence"] >= self.start_confidence]
+        weak = [d for d in dets if self.min_detection_confidence <= d["confidence"]
+                < self.start_confidence]
+        return strong, weak
+
+    def _extend(self, dets: list[dict], weak: list[dict], matched: dict[int, int],
+                frame: int) -> set[int]:
+        """Match ``weak`` detections to the tracks still free; append the matched ones to
+        ``dets`` and ``matched`` (in place) and return their rows in ``dets``."""
+        free = [i for i in self.objects if i not in matched.values()]
+        rows = set()
+        for j, object_id in self._match_round(weak, free, frame, {}).items():
+            rows.add(len(dets))
+            matched[len(dets)] = object_id
+            dets.append(weak[j])
+        return rows
+
     def _coasting_objects(self, frame: int) -> TrackedObjects:
         """Unmatched objects missed at most ``coast_frames`` updates, at their predicted box."""
         out: TrackedObjects = OrderedDict()
@@ -193,8 +231,9 @@ class CentroidTracker(TrackHistory):
         Coasting objects are added when ``coast_frames`` > 0.
         """
         frame = self._frame(frame_index)
-        dets = clean_detections(detections)
+        dets, weak = self._split(clean_detections(detections))
         matched = self._match(dets, frame)
+        weak_rows = self._extend(dets, weak, matched, frame)
         for object_id in set(self.objects) - set(matched.values()):
             self.disappeared[object_id] += 1
             if self.disappeared[object_id] > self.max_disappeared:
@@ -209,5 +248,8 @@ class CentroidTracker(TrackHistory):
             self.detections[object_id] = det
             self._record(object_id, det, frame)
             output[object_id] = self._output(object_id, det)
+            if j in weak_rows:
+                output[object_id]["low_confidence"] = True
         output.update(self._coasting_objects(frame))
         return OrderedDict(sorted(output.items()))
+

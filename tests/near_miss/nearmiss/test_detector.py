@@ -81,6 +81,20 @@ def test_results_agree_at_strides_1_2_and_3(stride):
     assert det.events[0]["start_sec"] == pytest.approx(1.7, abs=0.35)
 
 
+def test_low_confidence_extensions_move_an_object_but_never_pair_it():
+    # The parked car is seen only as a tracker's low-confidence extension: no pair, no
+    # event; its motion is still recorded. Flagged off, the same crash is the usual event.
+    frames = frames_of({1: head_on_crash, 2: parked}, 4.0)
+    for _, objects in frames:
+        objects[2]["low_confidence"] = True
+    det = run(frames)
+    assert det.events == [] and det.rejected == []
+    assert len(det.kinematics.path(2)) == len(frames)
+    for _, objects in frames:
+        objects[2]["low_confidence"] = False
+    assert [e["kind"] for e in run(frames).events] == ["collision"]
+
+
 def test_a_crash_at_10_fps_is_caught_without_a_minimum_duration():
     frames = frames_of({1: head_on_crash, 2: parked}, 4.0, fps=10.0, stride=2)
     det = run(frames, fps=10.0)
