@@ -154,7 +154,7 @@ def _stages(config: PipelineConfig, fps: float, model=None):
         model = load_detector(config.detector, imgsz=config.imgsz, rect=config.rect,
                               backend=config.backend)
     options = dict(config.tracker_options)
-    if config.tracker == "centroid" and options.get("low_confidence") is not None:
+    if config.tracker == "centroid":
         options.setdefault("start_confidence", config.conf)  # only confident boxes start IDs
     tracker = make_tracker(config.tracker, max_disappeared=lost_updates(config), **options)
     try:

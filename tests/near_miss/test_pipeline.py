@@ -50,10 +50,10 @@ def test_the_spec_preset_gives_the_spec_literal_settings_and_flags_still_win():
 def test_low_confidence_tracking_starts_ids_at_the_detection_threshold():
     # ``model`` given: no detector is loaded; the centroid tracker's start threshold follows
     # the run's --conf, and the boxes down to its low threshold are passed to it
-    config = load_config(conf=0.6, tracker_options={"low_confidence": 0.1})
-    _, tracker, _ = pipeline._stages(config, 30.0, model=object())
+    _, tracker, _ = pipeline._stages(load_config(conf=0.6), 30.0, model=object())
     assert (tracker.start_confidence, tracker.min_detection_confidence) == (0.6, 0.1)
-    _, plain, _ = pipeline._stages(load_config(conf=0.6), 30.0, model=object())
+    config = load_config(conf=0.6, tracker_options={"low_confidence": None})
+    _, plain, _ = pipeline._stages(config, 30.0, model=object())
     assert plain.min_detection_confidence is None
 
 

@@ -14,6 +14,12 @@ per second, so the test holds at any zoom, resolution and stride:
 * seen after: at least ``MIN_AFTER_OBS`` observations in the after window, so a track that
   simply ends (left the frame, lost by the detector) is never read as a stop.
 
+A collision episode (contact right after a fast approach while one road user fell below half
+its recent peak speed, ``detector``) has already shown the impact; its aftermath only has to
+show that the slowdown lasts: at most ``COLLISION_STOPPED_SHARE`` (50%, the same half as the
+collision test) of the speed before (``SpeedChange.stopped``). A crash that shoves a car on
+at a third of its speed, or spins it, is a collision all the same.
+
 **Ground gap.** Road users meet the road along the bottom of their boxes. The gap between
 the boxes' footprints (their lowest ``FOOTPRINT_SHARE`` of height) divided by the pair's size
 stays large for a car behind another seen from a raised camera, whose boxes overlap in the
@@ -34,6 +40,7 @@ BEFORE_S = (1.2, 0.1)  # seconds before the peak: from, to
 AFTER_S = (0.2, 1.5)  # seconds after the peak: from, to
 MOVING = 0.5  # sizes per second
 STOPPED_SHARE = 0.25
+COLLISION_STOPPED_SHARE = 0.5
 MIN_AFTER_OBS = 3
 FOOTPRINT_SHARE = 0.35
 
@@ -48,8 +55,12 @@ class SpeedChange:
 
     @property
     def abrupt_stop(self) -> bool:
+        return self.stopped(STOPPED_SHARE)
+
+    def stopped(self, share: float) -> bool:
+        """Moving before, seen after, and at most ``share`` of the speed left."""
         return (self.before >= MOVING and self.after_observations >= MIN_AFTER_OBS
-                and self.after <= STOPPED_SHARE * self.before)
+                and self.after <= share * self.before)
 
 
 def _speed(samples: np.ndarray, t0: float, t1: float, size: float) -> tuple[float, int]:

@@ -391,8 +391,9 @@ class NearMissDetector:
         evidence = record.pop("evidence")
         evidence["confidence_1"], evidence["confidence_2"] = episode.best_confidences()
         t_peak = record["timestamp_sec"]
+        share = aftermath.COLLISION_STOPPED_SHARE if episode.collision else aftermath.STOPPED_SHARE
         stops = [aftermath.speed_change(self.kinematics.path(record[f"object_id_{i}"], t_peak),
-                                        evidence.pop(f"scale_{i}"), t_peak).abrupt_stop
+                                        evidence.pop(f"scale_{i}"), t_peak).stopped(share)
                  for i in (1, 2)]
         return PairEvidence(
             collision=episode.collision,

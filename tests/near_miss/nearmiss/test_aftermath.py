@@ -31,6 +31,15 @@ def test_an_abrupt_stop_is_a_moving_road_user_losing_most_of_its_speed(before, a
     assert change.abrupt_stop is stop
 
 
+def test_a_collision_needs_only_a_lasting_slowdown_after_it():
+    # kept 40%: ordinary braking after a near miss, the lasting slowdown after a collision
+    change = aftermath.speed_change(track(200.0, 80.0), size=50.0, t_peak=2.0)
+    assert not change.stopped(aftermath.STOPPED_SHARE)
+    assert change.stopped(aftermath.COLLISION_STOPPED_SHARE)
+    kept = aftermath.speed_change(track(200.0, 120.0), size=50.0, t_peak=2.0)  # kept 60%
+    assert not kept.stopped(aftermath.COLLISION_STOPPED_SHARE)
+
+
 def test_a_track_that_ends_is_not_a_stop():
     ended = track(200.0, 0.0, until=2.25)  # seen 0.25 s after the peak: one sample in window
     change = aftermath.speed_change(ended, size=50.0, t_peak=2.0)

@@ -81,6 +81,21 @@ def test_results_agree_at_strides_1_2_and_3(stride):
     assert det.events[0]["start_sec"] == pytest.approx(1.7, abs=0.35)
 
 
+def test_a_crash_that_shoves_the_pair_on_at_40_percent_is_still_a_collision():
+    # Car 1 hits the parked car 2 at 240 px/s and pushes it on at 96 px/s (40% of its speed):
+    # not a standstill (a near miss would need <= 25%), but the lasting slowdown of a crash.
+    contact = (540 - 100) / 240
+
+    def pusher(t):
+        return 100 + 240 * min(t, contact) + 96 * max(t - contact, 0.0), 200.0
+
+    def pushed(t):
+        return 600 + 96 * max(t - contact, 0.0), 200.0
+
+    det = run(frames_of({1: pusher, 2: pushed}, 4.0), filters=True)
+    assert [(e["kind"], e["risk_level"]) for e in det.events] == [("collision", "High")]
+
+
 def test_low_confidence_extensions_move_an_object_but_never_pair_it():
     # The parked car is seen only as a tracker's low-confidence extension: no pair, no
     # event; its motion is still recorded. Flagged off, the same crash is the usual event.

@@ -171,7 +171,7 @@ def test_centroid_size_gate_starts_a_new_id_for_a_box_that_jumps_in_size():
 def test_centroid_low_confidence_boxes_extend_a_track_but_never_start_one():
     # A car at 0.9, then its score dips to 0.2 for two updates (as in a crash) while a
     # stray 0.2 box appears far away: the car keeps ID 0, flagged, the stray box is dropped.
-    tracker = CentroidTracker(low_confidence=0.1)
+    tracker = CentroidTracker()
     assert tracker.min_detection_confidence == 0.1  # the pipeline passes boxes down to 0.1
     tracker.update([det(100, 300, 60, 40, "vehicle")], frame_index=0)
     for t in (1, 2):
@@ -180,14 +180,15 @@ def test_centroid_low_confidence_boxes_extend_a_track_but_never_start_one():
         assert list(out) == [0] and out[0]["low_confidence"] is True
     out = tracker.update([det(115, 300, 60, 40, "vehicle")], frame_index=3)
     assert list(out) == [0] and "low_confidence" not in out[0]
-    # without the option (the spec's single threshold), every box it is given is an object
-    spec = CentroidTracker()
+    # without it (the spec's single threshold), every box it is given is an object
+    spec = CentroidTracker(low_confidence=None)
     spec.update([det(100, 300, 60, 40, "vehicle")], frame_index=0)
     out = spec.update([det(105, 300, 60, 40, "vehicle", conf=0.2),
                        det(600, 100, 60, 40, "vehicle", conf=0.2)], frame_index=1)
     assert list(out) == [0, 1] and "low_confidence" not in out[0]
+    assert CentroidTracker(start_confidence=0.05).min_detection_confidence is None
     with pytest.raises(ValueError):
-        CentroidTracker(low_confidence=0.5, start_confidence=0.4)
+        CentroidTracker(low_confidence=1.5)
 
 
 def test_centroid_gate_is_relative_to_the_box_size_at_1080p():
