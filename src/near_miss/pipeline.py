@@ -227,8 +227,10 @@ def analyse(config: PipelineConfig, progress: bool = True, render_to: Path | Non
     conf = min(config.conf, tracker.min_detection_confidence or config.conf)
     try:
         for index, detections in _detections(config, source.path, model, end, progress, conf):
-            per_class.update(d["class"] for d in detections)
-            per_coco.update(d.get("coco_class", d["class"]) for d in detections)
+            # the run's detections, not the low-confidence boxes a tracker also gets
+            counted = [d for d in detections if d["confidence"] >= config.conf]
+            per_class.update(d["class"] for d in counted)
+            per_coco.update(d.get("coco_class", d["class"]) for d in counted)
             tracked = tracker.update(detections, frame_index=index)
             engine.process_frame(index, tracked)
             frame_rows = _track_rows(index, tracked)

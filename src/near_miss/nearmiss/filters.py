@@ -34,9 +34,10 @@ at any stride and frame rate. The spec's per-frame numbers, at 30 fps:
   one brake, and a crash into it is a collision, which this filter never discards.
 * aftermath (not in the spec): neither road user stopped abruptly after the episode's peak
   (``aftermath.SpeedChange.abrupt_stop``: from at least 0.5 sizes/s to at most a quarter of
-  that within 1.5 s). A collision, or the hard braking that avoids one, stops a road user;
-  traffic that only overlaps in the image keeps its speed. On the 36 labelled clips
-  (YOLOv8n, stride 2) it cut false alarms from 11.2 to 3.7 per minute of video.
+  that within 1.5 s; after a collision episode, at most half of it:
+  ``aftermath.COLLISION_STOPPED_SHARE``). A collision, or the hard braking that avoids one,
+  stops a road user; traffic that only overlaps in the image keeps its speed. On the 36
+  labelled clips (YOLOv8n, stride 2) it cut false alarms from 11.2 to 3.7 per minute of video.
 * ground (not in the spec): the boxes' footprints (``aftermath.footprint``) never came within
   ``max_ground_gap`` (0.35) pair sizes: a car behind another seen from a raised camera
   overlaps it in the image, not on the road.

@@ -28,14 +28,14 @@ def _options(config) -> dict:
 def replay_filters(tracks: pd.DataFrame, config, fps: float, end_frame: int) -> FilterComparison:
     """Filters off vs on over the processed frames ``0, stride, ... < end_frame`` of ``tracks``
     (a ``PipelineConfig`` gives the stride and the near-miss settings)."""
-    frames = tracked_frames(tracks, range(0, end_frame, config.stride))
+    frames = tracked_frames(tracks, range(0, end_frame, config.stride), config.conf)
     return compare_filters(frames, fps, **_options(config))
 
 
 def replay_events(tracks: pd.DataFrame, config, fps: float, end_frame: int,
                   filters: bool) -> pd.DataFrame:
     """The events of ``tracks`` replayed with every filter on or off."""
-    frames = tracked_frames(tracks, range(0, end_frame, config.stride))
+    frames = tracked_frames(tracks, range(0, end_frame, config.stride), config.conf)
     return run_detector(frames, fps, **{**_options(config), "filters": filters}).events_dataframe()
 
 

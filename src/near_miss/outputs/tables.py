@@ -17,9 +17,13 @@ TRACK_COLUMNS = [
 ]
 
 
-def tracked_frames(tracks: pd.DataFrame, frame_indices: Iterable[int]) -> list[tuple[int, dict]]:
+def tracked_frames(tracks: pd.DataFrame, frame_indices: Iterable[int],
+                   min_confidence: float = 0.0) -> list[tuple[int, dict]]:
     """The tracker's per-frame output rebuilt from a tracks table, for replaying the near-miss
-    logic (e.g. filters on vs off); frames without objects give an empty mapping."""
+    logic (e.g. filters on vs off); frames without objects give an empty mapping.
+
+    ``min_confidence``: the run's detection threshold; a row below it was a tracker's
+    low-confidence extension and is flagged as such (``"low_confidence": True``)."""
     by_frame = {int(k): g for k, g in tracks.groupby("frame_index")}
     frames = []
     for f in frame_indices:
@@ -29,6 +33,7 @@ def tracked_frames(tracks: pd.DataFrame, frame_indices: Iterable[int]) -> list[t
             objects[int(r["object_id"])] = {
                 "class": r["class"], "coco_class": r["coco_class"],
                 "bbox": [r["x1"], r["y1"], r["x2"], r["y2"]], "center": (r["cx"], r["cy"]),
-                "confidence": r["confidence"]}
+                "confidence": r["confidence"],
+                "low_confidence": r["confidence"] < min_confidence}
         frames.append((int(f), objects))
     return frames

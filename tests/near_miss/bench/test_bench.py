@@ -59,6 +59,17 @@ def test_replaying_a_tracks_table_gives_the_same_events():
     pd.testing.assert_frame_equal(got, want)
 
 
+def test_a_replay_flags_the_rows_below_the_detection_threshold_as_extensions():
+    scenario = next(s for s in build_scenarios() if s.must_report)
+    rows = [row for f, objects in scenario.frames for row in _track_rows(f, objects)]
+    table = pd.DataFrame(rows, columns=TRACK_COLUMNS)
+    table.loc[table["object_id"] == table["object_id"].max(), "confidence"] = 0.2
+    replay = tracked_frames(table, [f for f, _ in scenario.frames], min_confidence=0.4)
+    flags = {oid: o["low_confidence"] for _, objects in replay for oid, o in objects.items()}
+    assert flags == {oid: oid == table["object_id"].max() for oid in flags}
+    assert run_detector(replay, scenario.fps, stride=STRIDE).events == []
+
+
 def _row(name, fps, found, alarms, agreement=99.0):
     return {"optimization": name, "fps": fps, "found": found, "false_alarms_per_min": alarms,
             "detection_agreement_%": agreement, "missed_events_%": 10.0, "backend": "onnx",
