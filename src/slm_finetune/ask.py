@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slm_finetune.evaluation.generate import RESPONSE_END, GenerationSettings, cut_answer
-from slm_finetune.prompt import CHAT, generation_prompt, read_prompt_format
+from slm_finetune.prompt import CHAT, generation_prompt
 from slm_finetune.training.precision import add_precision_option, resolve
 from tatweer_common.errors import UserError
 from tatweer_common.io import write_text_atomic
@@ -120,7 +120,6 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
         raise UserError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     adapter = Path(args.adapter or project_root() / DEFAULT_ADAPTER)
     check_adapter(adapter)
-    formats = {"ft": read_prompt_format(adapter), "base": CHAT}
     settings = GenerationSettings(max_new_tokens=args.max_new_tokens)
     which = ("ft", "base") if args.base else ("ft",)
     answers: dict[str, list[str]] = {}
@@ -130,7 +129,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
             out.write(f"Q: {q['instruction']}\nA: ")
             answers.setdefault(loaded.name, []).append(answer(
                 loaded.model, loaded.tokenizer, q["instruction"], q["input"], settings, out,
-                formats[loaded.name]))
+                loaded.prompt_format))
             out.write("\n\n")
     if args.save:
         save_answers(args.save, args, questions, answers)

@@ -89,7 +89,6 @@ def generation_prompt(tokenizer: Any, example: Any, fmt: str) -> str:
     return format_prompt(example, with_response=False)
 
 
-
 def write_prompt_format(folder: str | Path, fmt: str) -> Path:
     """Record in the adapter folder ``folder`` that it was trained in format ``fmt``."""
     path = Path(folder) / FORMAT_FILE

@@ -49,16 +49,21 @@ def test_a_chat_answer_is_not_cut_at_a_template_header():
 
 
 def test_both_models_are_prompted_in_the_format_the_adapter_records(tmp_path, monkeypatch):
+    # the real model_pair.iter_models, with the weights' loading stubbed out
+    import peft
+
+    from slm_finetune.training import model as base_model
+
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         (tmp_path / name).write_text("")
-
-    def fake_models(adapter, precision, which):
-        return (SimpleNamespace(name=n, model=None, tokenizer=None) for n in which)
-
+    weights = SimpleNamespace(merge_and_unload=lambda: weights, eval=lambda: None)
+    monkeypatch.setattr(base_model, "load_base_model",
+                        lambda: (weights, None, SimpleNamespace(description="base")))
+    monkeypatch.setattr(peft.PeftModel, "from_pretrained", lambda model, path: weights)
     formats = []
-    monkeypatch.setattr(model_pair, "iter_models", fake_models)
     monkeypatch.setattr(ask, "answer", lambda *args: formats.append(args[-1]) or "")
-    args = ["ask", "How do I list files?", "--base", "--adapter", str(tmp_path)]
+    args = ["ask", "How do I list files?", "--base", "--adapter", str(tmp_path),
+            "--precision", "fp32"]
     assert main(args) == 0
     # no record: an adapter trained in the template; the base model always in its chat format
     assert formats == ["template", "chat"]
@@ -73,7 +78,8 @@ def test_test_questions_are_answered_by_both_models_and_saved(tmp_path, monkeypa
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         (tmp_path / name).write_text("")
     monkeypatch.setattr(model_pair, "iter_models", lambda adapter, precision, which: (
-        SimpleNamespace(name=n, model=n, tokenizer=None) for n in which))
+        SimpleNamespace(name=n, model=n, tokenizer=None, prompt_format="template")
+        for n in which))
     monkeypatch.setattr(ask, "answer", lambda model, tok, question, *rest: f"{model}: {question}")
     saved = tmp_path / "answers.json"
     args = ["ask", "--test-questions", "2", "--base", "--adapter", str(tmp_path), "--save",

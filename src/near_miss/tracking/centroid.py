@@ -255,4 +255,3 @@ class CentroidTracker(TrackHistory):
                 output[object_id]["low_confidence"] = True
         output.update(self._coasting_objects(frame))
         return OrderedDict(sorted(output.items()))
-
