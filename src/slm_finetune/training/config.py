@@ -39,6 +39,10 @@ class TrainConfig:
     # "template" (the spec's ### Instruction/### Response) or "chat" (the base model's chat
     # template); training, the sample generation and the saved adapter's record all use it
     prompt_format: str = "template"
+    # An adapter folder whose weights start the run instead of fresh LoRA weights: a second
+    # phase of a finished run (its optimizer state and schedule are not kept in the adapter,
+    # so this phase starts both afresh). "" = fresh weights. Same format and rank required.
+    init_adapter: str = ""
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05

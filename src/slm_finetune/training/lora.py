@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from slm_finetune.training.config import TrainConfig
+from tatweer_common.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -74,4 +76,31 @@ def add_lora(model: Any, config: TrainConfig, verbose: bool = True) -> tuple[Any
     counts = count_parameters(peft_model)
     if verbose:
         print(counts)
+    return peft_model, counts
+
+
+def check_init_adapter(folder: Path, config: TrainConfig) -> None:
+    """A user error unless ``folder`` holds an adapter of the run's prompt format, rank,
+    alpha and dropout (the saved adapter's values would silently replace the run's)."""
+    from peft import PeftConfig
+
+    from slm_finetune.prompt import read_prompt_format
+
+    if not (folder / "adapter_config.json").is_file():
+        raise UserError(f"{folder}: no adapter_config.json (init_adapter names an adapter folder)")
+    saved = PeftConfig.from_pretrained(str(folder))
+    found = (read_prompt_format(folder), saved.r, saved.lora_alpha, saved.lora_dropout)
+    wanted = (config.prompt_format, config.lora_r, config.lora_alpha, config.lora_dropout)
+    if found != wanted:
+        raise UserError(f"{folder}: adapter with (format, r, alpha, dropout) = {found}, but the "
+                        f"run trains {wanted}")
+
+
+def load_lora(model: Any, folder: Path) -> tuple[Any, ParamCount]:
+    """Wrap ``model`` with the adapter saved in ``folder``, trainable (a second phase)."""
+    from peft import PeftModel
+
+    peft_model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
+    counts = count_parameters(peft_model)
+    print(f"LoRA weights from {folder}; {counts}")
     return peft_model, counts

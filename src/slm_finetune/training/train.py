@@ -91,8 +91,10 @@ def prepare_checkpoints(config: TrainConfig, resume: bool) -> str | None:
     return None
 
 
-def training_arguments(config: TrainConfig, n_train: int, precision: Precision) -> Any:
+def training_arguments(config: TrainConfig, n_train: int, precision: Precision,
+                       eval_on_start: bool = False) -> Any:
     """The spec's `TrainingArguments`, each value justified (details in the notebook).
+    ``eval_on_start`` evaluates before the first step (where an ``init_adapter`` starts).
 
     ``precision`` "fp16" (a GPU, the spec's rule) or "bf16" (a CPU with native bf16) turns on
     the Trainer's autocast mixed precision; weights and optimizer state stay float32.
@@ -117,6 +119,7 @@ def training_arguments(config: TrainConfig, n_train: int, precision: Precision) 
         logging_steps=config.logging_steps,  # 2, not 10: an epoch is only ~25 steps
         eval_strategy="steps",
         eval_steps=interval,  # ~4 evaluations per epoch (spec's 50 would evaluate once in total)
+        eval_on_start=eval_on_start,
         save_strategy="steps",
         save_steps=interval,  # a checkpoint at every evaluation, so the best one can be kept
         save_total_limit=config.save_total_limit,  # the best and the latest checkpoint on disk
@@ -267,8 +270,8 @@ def finish_with_best(checkpoint: str, example: Example, config: TrainConfig) -> 
 
 
 def build_trainer(
-    model, datasets, collator, config: TrainConfig, precision: Precision
-) -> tuple[Any, Any, Any]:
+    model, datasets, collator, config: TrainConfig, precision: Precision, eval_on_start: bool
+) -> tuple[Any, Any]:
     """`transformers.Trainer` with early stopping, the step timer and a heap trim after every
     step (`heap`); its validation passes run on a merged bf16 copy of the model when training
     in bf16 on a CPU (`fast_eval`)."""
@@ -282,13 +285,31 @@ def build_trainer(
     timer = step_timer()
     trainer = trainer_class()(
         model=model,
-        args=training_arguments(config, len(train_ds), precision),
+        args=training_arguments(config, len(train_ds), precision, eval_on_start),
         train_dataset=train_ds,
         eval_dataset=val_ds,
         data_collator=collator,
         callbacks=[early_stop, timer, trim_callback()],
     )
-    return trainer, early_stop, timer
+    return trainer, timer
+
+
+def lora_model(model: Any, config: TrainConfig) -> tuple[Any, Any]:
+    """Fresh LoRA weights, or those of ``init_adapter`` (a second phase of a finished run)."""
+    from slm_finetune.training.lora import add_lora, load_lora
+
+    if config.init_adapter:
+        return load_lora(model, config.path("init_adapter"))
+    return add_lora(model, config)
+
+
+def starting_loss(log_history: list[dict], config: TrainConfig) -> float | None:
+    """The validation loss an ``init_adapter`` starts from: the run's own evaluation at step 0
+    (so it compares with the later ones); None for fresh weights."""
+    if not config.init_adapter:
+        return None
+    return next((e["eval_loss"] for e in log_history if "eval_loss" in e and e["step"] == 0),
+                None)
 
 
 def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
@@ -296,7 +317,7 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     import transformers
 
     from slm_finetune.data.features import build_collator, build_dataset, sort_by_length
-    from slm_finetune.training.lora import add_lora
+    from slm_finetune.training.lora import check_init_adapter
     from slm_finetune.training.model import load_base_model
 
     started = time.perf_counter()
@@ -304,6 +325,8 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     precision = resolve(config.precision)
     print(f"precision: {precision.name} ({precision.reason})")
     transformers.set_seed(config.seed)
+    if config.init_adapter:
+        check_init_adapter(config.path("init_adapter"), config)
     resume_from = prepare_checkpoints(config, resume)
     train_ex, val_ex = load_splits(config)
     model, tokenizer, source = load_base_model()
@@ -314,9 +337,11 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     collator = build_collator(tokenizer, config.loss_on)
     base_val_loss = evaluate_loss(model, val_ds, collator, config, precision)
     print(f"base model validation loss ({config.loss_on} tokens): {base_val_loss:.4f}")
-    peft_model, counts = add_lora(model, config)
+    peft_model, counts = lora_model(model, config)
     datasets = (train_ds, val_ds)
-    trainer, early_stop, timer = build_trainer(peft_model, datasets, collator, config, precision)
+    first_eval = bool(config.init_adapter) and resume_from is None  # resumed: in the history
+    trainer, timer = build_trainer(peft_model, datasets, collator, config, precision,
+                                               first_eval)
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - t0
@@ -332,6 +357,7 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "n_train": len(train_ds),
         "n_val": len(val_ds),
         "base_val_loss": base_val_loss,
+        "init_val_loss": starting_loss(trainer.state.log_history, config),
         "train_seconds": train_seconds,
         "total_seconds": time.perf_counter() - started,
         "resumed_from": resume_from,
@@ -340,7 +366,7 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         "mean_train_loss": result.training_loss,
         "precision": precision,
     }
-    summary = build_summary(config, trainer, early_stop, timer, facts)
+    summary = build_summary(config, trainer, timer, facts)
     write_outputs(summary, config)
     return summary
 
@@ -349,7 +375,17 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> dict[str, Any]:
+def early_stopping_fired(trainer: Any, patience: int) -> bool:
+    """Whether the early-stopping callback the trainer holds now ran out of patience (read
+    from the trainer: ``--resume`` replaces the callback passed in with a restored copy)."""
+    from transformers import EarlyStoppingCallback
+
+    return any(c.early_stopping_patience_counter >= patience
+               for c in trainer.callback_handler.callbacks
+               if isinstance(c, EarlyStoppingCallback))
+
+
+def build_summary(config, trainer, timer, facts: dict[str, Any]) -> dict[str, Any]:
     """The JSON-ready training summary (losses, steps, timings, model source, parameters)."""
     state = trainer.state
     history = [dict(entry) for entry in state.log_history]
@@ -374,12 +410,13 @@ def build_summary(config, trainer, early_stop, timer, facts: dict[str, Any]) -> 
         "best_step": state.best_global_step,
         "best_checkpoint": display_path(facts["best_checkpoint"]),
         "base_val_loss": facts["base_val_loss"],
+        "init_adapter": config.init_adapter or None,
+        "init_val_loss": facts["init_val_loss"],
         "epochs_completed": round(float(state.epoch or 0.0), 3),
         "global_step": state.global_step,
         "max_steps": state.max_steps,
         "eval_steps": trainer.args.eval_steps,
-        "early_stopping_fired": early_stop.early_stopping_patience_counter
-        >= config.early_stopping_patience,
+        "early_stopping_fired": early_stopping_fired(trainer, config.early_stopping_patience),
         "resumed_from": facts["resumed_from"] and display_path(facts["resumed_from"]),
         "start_step": timer.start_step,
         "train_wall_time_s": round(facts["train_seconds"], 1),
@@ -426,6 +463,8 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"final validation loss: {num(summary['final_val_loss'])}",
         f"best validation loss:  {num(summary['best_val_loss'])} at step {summary['best_step']}",
         f"base model val. loss:  {num(summary['base_val_loss'])}",
+        *([f"starting val. loss:    {num(summary['init_val_loss'])} ({summary['init_adapter']})"]
+          if summary.get("init_adapter") else []),
         f"epochs completed:      {summary['epochs_completed']}"
         f" ({summary['global_step']} of {summary['max_steps']} steps)",
         f"early stopping fired:  {summary['early_stopping_fired']}",

@@ -109,6 +109,18 @@ def test_smoke_training_writes_everything_and_resume_continues(smoke_config, cap
     assert resumed["start_step"] == 2 and resumed["global_step"] == 4
     assert [e["step"] for e in resumed["log_history"] if "loss" in e] == [1, 2, 3, 4]
 
+    # a second phase from the finished adapter starts by measuring its validation loss
+    second = smoke_config.parent / "second.toml"
+    second.write_text(smoke_config.read_text().replace(str(out), str(out) + "2")
+                      + f'init_adapter = "{out / "lora_adapter"}"\n', encoding="utf-8")
+    assert main(["train", "--smoke", "--config", str(second)]) == 0
+    phase = json.loads((smoke_config.parent / "out2" / "train_summary.json").read_text())
+    first_eval = next(e for e in phase["log_history"] if "eval_loss" in e)
+    assert phase["init_adapter"] == str(out / "lora_adapter") and first_eval["step"] == 0
+    assert phase["init_val_loss"] == pytest.approx(first_eval["eval_loss"])
+    # the weights of the first run's best checkpoint, not fresh ones
+    assert phase["init_val_loss"] == pytest.approx(resumed["best_val_loss"], rel=1e-3)
+
 
 def test_resume_without_a_checkpoint_is_a_user_error(smoke_config, capsys):
     assert main(["train", "--smoke", "--config", str(smoke_config), "--resume"]) == 2
@@ -236,3 +248,46 @@ def test_the_chat_run_changes_only_the_prompt_format_and_where_it_writes():
     assert (config.prompt_format, DEFAULT.prompt_format) == ("chat", "template")
     folders = changed - {"prompt_format"}
     assert all(getattr(config, k).startswith("outputs/experiments/chat") for k in folders)
+
+
+def test_the_continued_run_starts_from_the_deliverable_and_writes_apart():
+    import dataclasses
+
+    import slm_finetune.training as training
+    from slm_finetune.training.config import DEFAULT
+
+    config = load_config(Path(training.__file__).parent / "experiments" / "continue.toml")
+    names = [f.name for f in dataclasses.fields(config)]
+    changed = {n for n in names if getattr(config, n) != getattr(DEFAULT, n)}
+    assert changed == {"init_adapter", "output_dir", "checkpoint_dir", "adapter_dir"}
+    assert config.init_adapter == DEFAULT.adapter_dir
+    folders = changed - {"init_adapter"}
+    assert all(getattr(config, k).startswith("outputs/experiments/continue") for k in folders)
+
+
+def test_an_init_adapter_of_another_rank_or_format_is_a_user_error(smoke_config, capsys):
+    adapter = smoke_config.parent / "adapter"
+    adapter.mkdir()
+    with smoke_config.open("a", encoding="utf-8") as f:
+        f.write(f'init_adapter = "{adapter}"\n')
+    assert main(["train", "--smoke", "--config", str(smoke_config)]) == 2
+    assert "no adapter_config.json" in capsys.readouterr().err
+    (adapter / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 8}))
+    assert main(["train", "--smoke", "--config", str(smoke_config)]) == 2
+    assert "= ('template', 8, 8, 0.0), but the run trains ('template', 16, 32, 0.05)" in (
+        capsys.readouterr().err)
+
+
+def test_early_stopping_is_read_from_the_callback_the_trainer_holds():
+    from types import SimpleNamespace
+
+    from transformers import EarlyStoppingCallback
+
+    from slm_finetune.training.train import early_stopping_fired
+
+    passed_in, restored = EarlyStoppingCallback(3), EarlyStoppingCallback(3)
+    restored.early_stopping_patience_counter = 3  # as after --resume: a copy replaced it
+    trainer = SimpleNamespace(callback_handler=SimpleNamespace(callbacks=[restored]))
+    assert early_stopping_fired(trainer, 3) and passed_in.early_stopping_patience_counter == 0
+    restored.early_stopping_patience_counter = 2
+    assert not early_stopping_fired(trainer, 3)
