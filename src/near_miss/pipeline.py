@@ -62,8 +62,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML or YAML file of settings (see near_miss.config)")
     parser.add_argument("--tracker", choices=TRACKERS, help="tracker (default: centroid)")
     parser.add_argument("--stride", type=int,
-                        help="detect every N-th frame (default: 3, the benchmark's pick; "
-                        "the spec's: 2)")
+                        help=f"detect every N-th frame (default: {PipelineConfig.stride}, the "
+                        "benchmark's pick; the spec's: 2)")
     parser.add_argument("--detector", help="auto (default, = yolov8n), yolov8s (more accurate, "
                         "about 2x slower) or an ultralytics weights file")
     parser.add_argument("--imgsz", type=int, help="detector input size (default: 640)")

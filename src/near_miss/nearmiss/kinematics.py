@@ -20,6 +20,7 @@ than ``max_scale_speed`` object sizes per second, or it was away longer than ``m
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
@@ -72,12 +73,20 @@ def heading_difference(a: float, b: float) -> float:
 
 
 def slope(times, points) -> Vec:
-    """Least-squares velocity of ``points`` (x, y) observed at ``times`` (>= 2 distinct)."""
-    t = np.asarray(times, dtype=float)
-    xy = np.asarray(points, dtype=float)
-    t = t - t.mean()
-    vx, vy = (t @ (xy - xy.mean(axis=0))) / float((t * t).sum())
-    return float(vx), float(vy)
+    """Least-squares velocity of ``points`` (x, y) observed at ``times`` (>= 2 distinct).
+    Plain Python: a window holds a handful of samples, where numpy's call overhead would
+    dominate the engine's time."""
+    n = len(times)
+    t_mean = sum(times) / n
+    x_mean = sum(p[0] for p in points) / n
+    y_mean = sum(p[1] for p in points) / n
+    stt = sxt = syt = 0.0
+    for t, (x, y) in zip(times, points, strict=True):
+        dt = t - t_mean
+        stt += dt * dt
+        sxt += dt * (x - x_mean)
+        syt += dt * (y - y_mean)
+    return float(sxt / stt), float(syt / stt)
 
 
 def fit_velocity(times: list[float], points: list[Vec], window_s: float) -> Vec | None:
@@ -155,7 +164,7 @@ class KinematicsTracker:
     def _motion(self, oid: int, t: float) -> Motion:
         hist = self._history[oid]
         current = hist[-1]
-        scale = float(np.median([s.scale for s in hist if s.t >= t - self.window_s]))
+        scale = float(statistics.median(s.scale for s in hist if s.t >= t - self.window_s))
         velocity = fit_velocity([s.t for s in hist], [s.position for s in hist],
                                 self.velocity_window_s)
         if velocity is None:

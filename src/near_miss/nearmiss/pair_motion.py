@@ -65,6 +65,10 @@ class PairMotionTracker:
             return PairMotion(offset, (0.0, 0.0), False)
         return PairMotion(offset, velocity, True)
 
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        """Whether the pair has a recent offset history."""
+        return key in self._history
+
     def prune(self, t: float) -> None:
         """Forget pairs not seen for longer than ``max_gap_s``."""
         for key in [k for k, h in self._history.items() if h[-1][0] < t - self.max_gap_s]:

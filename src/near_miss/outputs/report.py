@@ -112,6 +112,10 @@ def method(summary: RunSummary) -> list[str]:
            "(finite only on a collision course)" if cfg.get("ttc_method", "box") == "box" else
            "the distance divided by the closing speed along the line of centres (the "
            "specification's formula)")
+    reach = cfg.get("nearmiss_options", {}).get("reach_ratio", 2.0)
+    reach_text = (f" A pair is examined once its boxes come within {reach:g} pair sizes of each "
+                  "other, so its closing speed is measured from there on: a distant pair "
+                  "converging in the image does not count." if relative and reach else "")
     return [
         "A pair of road users is in a near miss when two of the specification's three "
         f"criteria hold at once: proximity (the boxes overlap or {proximity}), a "
@@ -121,7 +125,7 @@ def method(summary: RunSummary) -> list[str]:
         "same at any stride; the stride still changes which conflicts are found, as it sets "
         f"how many observations a conflict spans (stride {cfg.get('stride')} in this run; the "
         "stride rows of the benchmark, python -m near_miss bench, compare the incidents found "
-        "and the false alarms per minute).",
+        "and the false alarms per minute)." + reach_text,
         "The observations of one interaction form an episode, logged once at its most severe "
         "moment with its start and end; the annotated video shows the pair in red from the "
         "episode's start until its end or "

@@ -129,6 +129,38 @@ def test_far_approach_is_not_an_event_until_the_pair_is_close():
     assert det.events[0]["start_sec"] > 1.0  # the boxes were > 1 car length apart before
 
 
+def test_pairs_more_than_two_sizes_apart_are_examined_only_once_within_reach():
+    # Two cars 6 sizes apart (gap 250 px, size 42 px) drive side by side: never examined.
+    # Then car 2 joins car 1's lane 40 px behind it: examined from then on, and still
+    # followed after it falls back out of reach (from 2.1 s).
+    def lead(t):
+        return 400 + 100 * t, 200.0
+
+    def follower(t):
+        if t < 1.0:
+            return 400 + 100 * t, 500.0
+        return 400 + 100 * t - 100 - 80 * max(t - 1.5, 0.0), 200.0
+
+    parallel = frames_of({1: lead, 2: follower}, 0.9)
+    assert (1, 2) not in run(parallel).pairs
+    assert (1, 2) in run(parallel, reach_ratio=None).pairs
+    assert (1, 2) in run(parallel, distance_mode="pixels").pairs  # its threshold is in px
+    falling_back = run(frames_of({1: lead, 2: follower}, 3.5))  # 4.7 sizes apart at 3.5 s
+    assert (1, 2) in falling_back.pairs
+    with pytest.raises(ValueError, match="reach_ratio"):
+        NearMissDetector(FPS, reach_ratio=0)
+
+
+def test_a_crash_at_14_sizes_per_second_is_caught_within_the_reach_at_stride_3():
+    # 600 px/s: the pair is within 2 sizes for two processed frames before contact
+    def fast(t):
+        return min(100 + 600 * t, 540.0), 200.0
+
+    det = run(frames_of({1: fast, 2: parked}, 4.0, stride=3), filters=True)
+    assert [(e["kind"], e["risk_level"]) for e in det.events] == [("collision", "High")]
+    assert NearMissDetector(FPS, proximity_ratio=3.0).reach_ratio == 3.0  # never below
+
+
 def test_lateral_pass_in_adjacent_lanes_is_not_a_conflict():
     def east(t):
         return 100 + 150 * t, 200.0

@@ -15,6 +15,7 @@ from near_miss.outputs.report import (
     fmt,
     jpeg_uri,
     limitations,
+    method,
     top_events,
     write_report,
 )
@@ -85,6 +86,17 @@ def test_configuration_labels_a_setting_the_distance_mode_does_not_read(tmp_path
     assert "not used" not in re.search(r"<dt>stride</dt><dd>(.*?)</dd>", config).group(1)
     pixels = {"distance_mode": "pixels", "proximity_threshold": 100.0}
     assert [note for _, _, note in config_items(pixels)] == ["", ""]
+
+
+def test_method_names_the_reach_only_where_the_run_uses_it():
+    s = summary()
+    assert "within 2 pair sizes" in method(s)[0]
+    s.config["nearmiss_options"] = {"reach_ratio": 3.0}
+    assert "within 3 pair sizes" in method(s)[0]
+    s.config["nearmiss_options"] = {"reach_ratio": None}
+    assert "pair sizes of each other" not in method(s)[0]
+    s.config.update(nearmiss_options={}, distance_mode="pixels")
+    assert "pair sizes of each other" not in method(s)[0]
 
 
 def test_limitations_mention_offline_source():
