@@ -53,10 +53,6 @@ class SpeedChange:
     after: float
     after_observations: int
 
-    @property
-    def abrupt_stop(self) -> bool:
-        return self.stopped(STOPPED_SHARE)
-
     def stopped(self, share: float) -> bool:
         """Moving before, seen after, and at most ``share`` of the speed left."""
         return (self.before >= MOVING and self.after_observations >= MIN_AFTER_OBS

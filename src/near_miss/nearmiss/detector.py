@@ -71,6 +71,7 @@ PET_THRESHOLD_S = 1.0  # crossing paths this close in time are on a collision co
 STEADY_SHARE = 0.7  # below this share of its recent peak speed an object is braking
 MERGE_S = 3.0  # events sharing a road user this close in time are one incident
 HISTORY_S = 6.0  # motion kept per object: the aftermath looks 1.2 s before a peak
+REACH_RATIO = 2.0  # pairs farther apart (in pair sizes) are not examined: see _in_reach
 TTC_METHODS = ("box", "centres")
 
 
@@ -140,7 +141,7 @@ class NearMissDetector:
         pedestrian_pairs: bool = False,
         episode_gap_s: float = 0.5,
         collision_lookback_s: float = 1.0,
-        reach_ratio: float | None = 2.0,
+        reach_ratio: float | None = REACH_RATIO,
     ) -> None:
         _check_settings(fps, stride, proximity_threshold, ttc_threshold, distance_metric,
                         distance_mode, ttc_method)

@@ -33,7 +33,7 @@ at any stride and frame rate. The spec's per-frame numbers, at 30 fps:
   pixels although it is a lane wide; a real conflict with a standing object makes the other
   one brake, and a crash into it is a collision, which this filter never discards.
 * aftermath (not in the spec): neither road user stopped abruptly after the episode's peak
-  (``aftermath.SpeedChange.abrupt_stop``: from at least 0.5 sizes/s to at most a quarter of
+  (``aftermath.SpeedChange.stopped``: from at least 0.5 sizes/s to at most a quarter of
   that within 1.5 s; after a collision episode, at most half of it:
   ``aftermath.COLLISION_STOPPED_SHARE``). A collision, or the hard braking that avoids one,
   stops a road user; traffic that only overlaps in the image keeps its speed. On the 36

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from near_miss.nearmiss.detector import REACH_RATIO
 from near_miss.nearmiss.events import SPEC_COLUMNS, level_counts
 from near_miss.outputs.render import mmss
 from tatweer_common.io import write_text_atomic
@@ -112,7 +113,7 @@ def method(summary: RunSummary) -> list[str]:
            "(finite only on a collision course)" if cfg.get("ttc_method", "box") == "box" else
            "the distance divided by the closing speed along the line of centres (the "
            "specification's formula)")
-    reach = cfg.get("nearmiss_options", {}).get("reach_ratio", 2.0)
+    reach = cfg.get("nearmiss_options", {}).get("reach_ratio", REACH_RATIO)
     reach_text = (f" A pair is examined once its boxes come within {reach:g} pair sizes of each "
                   "other, so its closing speed is measured from there on: a distant pair "
                   "converging in the image does not count." if relative and reach else "")

@@ -28,7 +28,7 @@ def track(speed_before: float, speed_after: float, t_peak: float = 2.0, fps: flo
 def test_an_abrupt_stop_is_a_moving_road_user_losing_most_of_its_speed(before, after, stop):
     change = aftermath.speed_change(track(before, after), size=50.0, t_peak=2.0)
     assert change.before == pytest.approx(before / 50.0, rel=0.05)
-    assert change.abrupt_stop is stop
+    assert change.stopped(aftermath.STOPPED_SHARE) is stop
 
 
 def test_a_collision_needs_only_a_lasting_slowdown_after_it():
@@ -43,7 +43,8 @@ def test_a_collision_needs_only_a_lasting_slowdown_after_it():
 def test_a_track_that_ends_is_not_a_stop():
     ended = track(200.0, 0.0, until=2.25)  # seen 0.25 s after the peak: one sample in window
     change = aftermath.speed_change(ended, size=50.0, t_peak=2.0)
-    assert change.after_observations < aftermath.MIN_AFTER_OBS and not change.abrupt_stop
+    assert change.after_observations < aftermath.MIN_AFTER_OBS and not change.stopped(
+        aftermath.STOPPED_SHARE)
 
 
 def test_footprints_separate_a_car_behind_another_seen_from_above():
