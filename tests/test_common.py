@@ -78,7 +78,12 @@ def test_atomic_write_leaves_a_world_readable_file(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o644
 
 
-def test_display_path_is_relative_inside_the_project_and_unchanged_outside(tmp_path):
+def test_display_path_is_relative_inside_the_project_and_unchanged_outside(tmp_path,
+                                                                           monkeypatch):
+    # a project of its own: the real checkout may sit beside pytest's temporary folders
+    root = tmp_path / "work" / "project"
+    monkeypatch.setattr(paths, "project_root", lambda: root)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     inside = paths.project_root() / "outputs" / "run.json"
     assert paths.display_path(inside) == "outputs/run.json"
     beside = paths.project_root().parent / "shared" / "assets" / "clip.mp4"
