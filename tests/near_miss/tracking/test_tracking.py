@@ -201,7 +201,19 @@ def test_centroid_gate_is_relative_to_the_box_size_at_1080p():
     tracker = CentroidTracker()
     tracker.update([det(1000, 700)], frame_index=0)
     assert list(tracker.update([det(1080, 700)], frame_index=1)) == [1]
-    assert tracker.gate(0) == pytest.approx(math.hypot(20, 50) * 1.5)  # widened: missed once
+    assert tracker.gate(0) == pytest.approx(math.hypot(20, 50))  # missed once: not widened
+
+
+def test_centroid_track_that_left_the_frame_does_not_take_over_a_car_far_behind():
+    # A car drives down and out of view at 30 px per update; 8 updates later another car
+    # appears 150 px behind where it was last seen (3 diagonals), nowhere near where it
+    # would be: a new ID, not the old one jumping back.
+    tracker = CentroidTracker()
+    for t in range(4):
+        assert list(tracker.update([det(300, 250 + 30 * t, 40, 30, "vehicle")], t)) == [0]
+    for t in range(4, 12):
+        tracker.update([], frame_index=t)
+    assert list(tracker.update([det(300, 190, 40, 30, "vehicle")], frame_index=12)) == [1]
 
 
 @pytest.mark.parametrize("name", ALL)
