@@ -229,7 +229,7 @@ class NearMissDetector:
         reach, over a 0.3 s window, so a distant pair converging in the image (perspective, a
         pass in the next lane) cannot arrive with a closing speed already high. A fast crash
         is still seen (the window straddles the contact; tested up to 14 sizes per second at
-        stride 3). In dense traffic it examines 37-60% of the pairs. The reach is never
+        stride 3). In dense traffic it examines 33-59% of the pairs. The reach is never
         below ``proximity_ratio``. ``reach_ratio=None`` examines every pair; the pixel and
         metre modes always do (their thresholds are not in pair sizes)."""
         if self.reach_ratio is None:
@@ -255,9 +255,10 @@ class NearMissDetector:
             return
         score = self._score(m, collision)
         event = self._event(frame_index, oa, ob, ma, mb, m, score)
+        paths = None if m.pet is not None else self._pet_paths(oa.object_id, ob.object_id, ma, mb)
         sample = PairSample(frame_index, t, qualifies, collision, score, m.ttc, m.closing,
                             m.distance, m.ground_gap,
-                            {**event, "evidence": self._evidence(oa, ob, ma, mb, m)})
+                            {**event, "evidence": self._evidence(oa, ob, ma, mb, m)}, paths)
         self._episodes.setdefault(key, Episode(key)).samples.append(sample)
 
     def _collided(self, history, oa, ob, ma: Motion, mb: Motion) -> bool:
@@ -376,8 +377,7 @@ class NearMissDetector:
             "edge_distance_px": m.edge_px,
             "cpa_time_sec": cpa_t,
             "cpa_distance": cpa_d,
-            "pet_sec": m.pet if m.pet is not None else self._pet(oa.object_id, ob.object_id,
-                                                                 ma, mb),
+            "pet_sec": m.pet,  # None: computed for the logged peak only (PairSample.pet_paths)
             "criteria": "+".join(m.criteria),
             "confidence_1": oa.confidence,
             "confidence_2": ob.confidence,
@@ -385,6 +385,10 @@ class NearMissDetector:
 
     def _pet(self, a: int, b: int, ma: Motion, mb: Motion) -> float:
         """PET of the observed paths extended at constant velocity for 3 x ttc_threshold."""
+        return geo.post_encroachment_time(*self._pet_paths(a, b, ma, mb))
+
+    def _pet_paths(self, a: int, b: int, ma: Motion, mb: Motion) -> tuple[np.ndarray, np.ndarray]:
+        """The two timed paths ``_pet`` compares, as they are now."""
         horizon = 3.0 * self.ttc_threshold
         paths = []
         for oid, motion in ((a, ma), (b, mb)):
@@ -393,7 +397,7 @@ class NearMissDetector:
             vx, vy = motion.velocity
             ahead = (t + horizon, x + vx * horizon, y + vy * horizon)
             paths.append(np.vstack([path, ahead]) if motion.known else path)
-        return geo.post_encroachment_time(*paths)
+        return paths[0], paths[1]
 
     # ----------------------------------------------------------------- episodes
     def _close_episodes(self, now: float) -> list[dict]:

@@ -13,6 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from near_miss.nearmiss import geometry as geo
+
 
 @dataclass(frozen=True)
 class PairSample:
@@ -28,6 +32,15 @@ class PairSample:
     distance: float  # the judged distance (relative, px or m)
     ground_gap: float  # footprint gap in pair sizes (aftermath.ground_gap)
     event: dict  # the event record this observation would log
+    # the two timed paths whose PET the record reports, when event["pet_sec"] is None: the
+    # crossing search runs for the logged peak only, not for every observation
+    pet_paths: tuple[np.ndarray, np.ndarray] | None = None
+
+    def pet(self) -> float:
+        """The post-encroachment time of this observation (NaN when the paths never cross)."""
+        if self.event["pet_sec"] is not None:
+            return self.event["pet_sec"]
+        return geo.post_encroachment_time(*self.pet_paths)
 
 
 @dataclass
@@ -79,6 +92,7 @@ class Episode:
         ttcs = [s.ttc for s in q]
         return {
             **peak.event,
+            "pet_sec": peak.pet(),
             "kind": "collision" if self.collision else "near_miss",
             "start_sec": q[0].t,
             "end_sec": q[-1].t,

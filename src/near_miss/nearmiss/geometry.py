@@ -75,10 +75,23 @@ def closest_point_of_approach(p1: Point, v1: Point, p2: Point, v2: Point) -> tup
     return t, math.hypot(dx + rvx * t, dy + rvy * t)
 
 
+def _segments_near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indices of the segments of polyline ``a`` whose bounding box meets ``b``'s."""
+    lo, hi = b.min(axis=0), b.max(axis=0)
+    start, end = a[:-1], a[1:]
+    near = (np.maximum(start, end) >= lo) & (np.minimum(start, end) <= hi)
+    return np.nonzero(near.all(axis=1))[0]
+
+
 def _segment_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and fractions of proper crossings between polylines ``a`` and ``b`` (N x 2)."""
-    p, r = a[:-1, None, :], (a[1:] - a[:-1])[:, None, :]
-    q, s = b[None, :-1, :], (b[1:] - b[:-1])[None, :, :]
+    """Indices and fractions of proper crossings between polylines ``a`` and ``b`` (N x 2).
+
+    A crossing lies within both polylines' bounding boxes, so only the segments of each that
+    reach into the other's box are compared: the same crossings, at a cost that stays small
+    when long paths are mostly apart (at stride 1 an object's 6 s path has 150 segments)."""
+    ia, ib = _segments_near(a, b), _segments_near(b, a)
+    p, r = a[:-1][ia][:, None, :], (a[1:] - a[:-1])[ia][:, None, :]
+    q, s = b[:-1][ib][None, :, :], (b[1:] - b[:-1])[ib][None, :, :]
     denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
     qp = q - p
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -86,7 +99,7 @@ def _segment_crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nda
         u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
     ok = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
     i, j = np.nonzero(ok)
-    return np.stack([i, j], axis=1), np.stack([t[i, j], u[i, j]], axis=1)
+    return np.stack([ia[i], ib[j]], axis=1), np.stack([t[i, j], u[i, j]], axis=1)
 
 
 def post_encroachment_time(path1: np.ndarray, path2: np.ndarray) -> float:

@@ -74,6 +74,22 @@ def test_a_crash_is_one_high_collision_event_with_the_spec_keys_first():
     assert event["units"] == "size"
 
 
+
+def test_every_record_reports_the_post_encroachment_time_of_its_peak():
+    # car 1 drives right through (400, 200) at t = 1.25 s; car 2 drives down through it at
+    # 1.5 s: crossing paths 0.25 s apart. The PET is searched for the logged peak only.
+    def across(t):
+        return 100 + 240 * t, 200.0
+
+    def down(t):
+        return 400.0, -160 + 240 * t
+
+    det = run(frames_of({1: across, 2: down}, 3.0), filters=False)
+    assert det.events and all(isinstance(e["pet_sec"], float) for e in det.events)
+    assert det.events[0]["pet_sec"] == pytest.approx(0.25, abs=0.05)
+    crash = run(frames_of({1: head_on_crash, 2: parked}, 4.0), filters=False)
+    assert math.isnan(crash.events[0]["pet_sec"])  # one line of travel: the paths never cross
+
 @pytest.mark.parametrize("stride", [1, 2, 3])
 def test_results_agree_at_strides_1_2_and_3(stride):
     det = run(frames_of({1: head_on_crash, 2: parked}, 4.0, stride=stride))

@@ -39,6 +39,25 @@ def test_post_encroachment_time_of_crossing_and_parallel_paths():
     assert math.isnan(geo.post_encroachment_time(first[:1], second))
 
 
+
+def test_crossings_of_long_paths_are_those_of_every_segment_pair():
+    # the search skips segments outside the other path's bounding box: same crossings as
+    # comparing every pair of segments, on random walks that cross many times
+    rng = np.random.default_rng(0)
+    crossings = 0
+    for _ in range(5):
+        a = np.cumsum(rng.normal(size=(60, 2)), axis=0)
+        b = np.cumsum(rng.normal(size=(50, 2)), axis=0) + rng.normal(scale=3, size=2)
+        idx, frac = geo._segment_crossings(a, b)
+        every = [(i, j) for i in range(len(a) - 1) for j in range(len(b) - 1)
+                 if len(geo._segment_crossings(a[i:i + 2], b[j:j + 2])[0])]
+        assert sorted(map(tuple, idx.tolist())) == every
+        assert ((frac >= 0) & (frac <= 1)).all()
+        crossings += len(idx)
+    assert crossings >= 10
+    apart = geo._segment_crossings(np.array([[0, 0], [1, 1.0]]), np.array([[5, 5], [6, 5.0]]))
+    assert apart[0].shape == (0, 2)
+
 def test_risk_score_normalisations_and_levels():
     kw = {"proximity_threshold": 100.0, "ttc_threshold": 2.0, "reference_speed": 200.0}
     assert risk_score(0.0, 0.0, 400.0, **kw) == pytest.approx(1.0)
