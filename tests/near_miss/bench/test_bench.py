@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
 from near_miss.bench.benchmark import SPEC_DEFAULT, BenchConfig, BenchSettings, recommend
 from near_miss.bench.metrics import detection_recall
 from near_miss.cli import main as cli_main
+from near_miss.config import PipelineConfig
 from near_miss.detection import CHECKPOINTS
 from near_miss.ingest import offline_video
 from near_miss.nearmiss import run_detector
 from near_miss.nearmiss.scenarios import STRIDE, build_scenarios
 from near_miss.outputs.tables import TRACK_COLUMNS, tracked_frames
 from near_miss.pipeline import _track_rows
+from tatweer_common.paths import project_root
 
 
 def test_the_grid_crosses_backends_sizes_and_strides_then_varies_one_factor():
@@ -93,6 +97,17 @@ def test_recommendation_is_the_fastest_that_keeps_the_spec_incidents_and_alarm_r
     without_labels.loc[1, "detection_agreement_%"] = 80.0
     assert recommend(without_labels)["optimization"] == "fast, more alarms"
 
+
+
+def test_the_committed_recommendation_is_the_default_of_run():
+    # run's defaults are the benchmark's pick: after a benchmark re-run picks another
+    # configuration, PipelineConfig follows it (benchmark.json stores the values as text)
+    bench = json.loads((project_root() / "outputs" / "benchmark.json").read_text())
+    defaults = PipelineConfig()
+    picked = bench["recommendation"]["settings"]
+    assert {k: str(getattr(defaults, k)) for k in picked if k != "detector"} == {
+        k: v for k, v in picked.items() if k != "detector"}
+    assert picked["detector"] == "yolov8n" and defaults.detector == "auto"  # auto = yolov8n
 
 @pytest.mark.slow
 def test_bench_command_writes_the_table_and_the_plot(tmp_path, monkeypatch, capsys):
