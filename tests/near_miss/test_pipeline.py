@@ -17,7 +17,7 @@ from near_miss_artifacts import chromium, probe_report
 from tatweer_common.errors import UserError
 
 SLICE = 21  # source frames -> 11 detector passes at the default stride 2
-STRIDE = 2
+STRIDE = PipelineConfig.stride  # run's default (the benchmark's pick)
 
 
 def _args(*argv: str):
@@ -32,7 +32,7 @@ def test_defaults_are_the_benchmark_pick_with_the_spec_thresholds():
     c = PipelineConfig()
     assert (c.backend, c.imgsz, c.rect, c.pipelined) == ("openvino", 640, True, True)
     assert pipeline.config_from_args(_args("--square")).rect is False
-    assert (c.stride, c.imgsz, c.conf, c.tracker, c.filters) == (2, 640, 0.4, "centroid", True)
+    assert (c.stride, c.imgsz, c.conf, c.tracker, c.filters) == (1, 640, 0.4, "centroid", True)
     assert (c.proximity_threshold, c.ttc_threshold, c.debounce_frames) == (100.0, 2.0, 30)
     assert c.out == "outputs"
 
@@ -72,7 +72,7 @@ def test_yaml_config(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("max_frames: 50\nevent_active_s: 0.5\n")
     c = load_config(cfg)
-    assert (c.max_frames, c.event_active_s, c.stride) == (50, 0.5, 2)
+    assert (c.max_frames, c.event_active_s, c.stride) == (50, 0.5, PipelineConfig.stride)
 
 
 @pytest.mark.parametrize(
