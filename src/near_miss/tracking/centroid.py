@@ -58,9 +58,9 @@ class CentroidTracker(TrackHistory):
     diagonal per missed update (6 diagonals after 10) let a track that had left the frame,
     or was hidden, take over another road user far behind it, whose jump back then read as
     an abrupt stop (a dense freeway clip: 5 false alarms in 31 s at stride 2; none with the
-    fixed gate).
-    On the 36 labelled clips (YOLOv8n, strides 1, 2 and 3) the fixed gate found 9, 8 and 7
-    incidents with 9, 5 and 3 false alarms; the widening one 8, 8 and 7 with 16, 10 and 4.
+    fixed gate). On the 36 labelled clips (YOLOv8n, strides 1, 2 and 3) the fixed gate found
+    9, 8 and 7 incidents with 9, 5 and 3 false alarms; the widening one 8, 8 and 7 with 16, 10
+    and 4.
     ``max_distance`` (px) replaces it by one fixed pixel gate (the spec's reading, with
     100). A track missing for more than ``max_disappeared`` consecutive updates is
     deregistered.

@@ -341,7 +341,7 @@ def run(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     datasets = (train_ds, val_ds)
     first_eval = bool(config.init_adapter) and resume_from is None  # resumed: in the history
     trainer, timer = build_trainer(peft_model, datasets, collator, config, precision,
-                                               first_eval)
+                                   first_eval)
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     train_seconds = time.perf_counter() - t0
