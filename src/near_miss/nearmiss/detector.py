@@ -424,14 +424,16 @@ class NearMissDetector:
 
     def _pair_evidence(self, episode: Episode, record: dict) -> PairEvidence:
         """What the filters judge: the peak's evidence, the episode's summary and the
-        aftermath (did either road user stop abruptly after the peak?)."""
+        aftermath (did either vehicle stop abruptly after the peak?)."""
         evidence = record.pop("evidence")
         evidence["confidence_1"], evidence["confidence_2"] = episode.best_confidences()
         t_peak = record["timestamp_sec"]
         share = aftermath.COLLISION_STOPPED_SHARE if episode.collision else aftermath.STOPPED_SHARE
-        stops = [aftermath.speed_change(self.kinematics.path(record[f"object_id_{i}"], t_peak),
-                                        evidence.pop(f"scale_{i}"), t_peak).stopped(share)
-                 for i in (1, 2)]
+        stops = [aftermath.counts_as_stop(
+            record[f"class_{i}"],
+            aftermath.speed_change(self.kinematics.path(record[f"object_id_{i}"], t_peak),
+                                   evidence.pop(f"scale_{i}"), t_peak), share)
+            for i in (1, 2)]
         return PairEvidence(
             collision=episode.collision,
             duration_s=episode.confirmed_duration_s(self.stride / self.fps),

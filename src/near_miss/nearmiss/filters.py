@@ -21,8 +21,8 @@ at any stride and frame rate. The spec's per-frame numbers, at 30 fps:
   both objects are real, so each object's best confidence over the episode counts: in a
   crash, at dusk or in rain a car's confidence dips below 0.5 in exactly the frames where it
   hits another (on the 36 labelled clips at strides 1, 2 and 3: 9, 8 and 7 incidents found
-  instead of 8, 6 and 6 with the peak frame's confidence, for 9, 5 and 3 false alarms
-  instead of 6, 3 and 3).
+  instead of 8, 6 and 6 with the peak frame's confidence, for 6, 4 and 2 false alarms
+  instead of 5, 2 and 2).
 * slow approach (not in the spec): an episode whose pair never closed faster than
   ``rapid_closing`` (1 object size per second, the closing criterion) is dense traffic:
   cars inching past each other in a queue, or adjacent in the image only because of
@@ -33,19 +33,19 @@ at any stride and frame rate. The spec's per-frame numbers, at 30 fps:
   parked cars or a bus at its stop. Seen from above, the gap to a parked car is a few
   pixels although it is a lane wide; a real conflict with a standing object makes the other
   one brake, and a crash into it is a collision, which this filter never discards.
-* aftermath (not in the spec): neither road user stopped abruptly after the episode's peak
-  (``aftermath.SpeedChange.stopped``: from at least 0.5 sizes/s to at most a quarter of
+* aftermath (not in the spec): neither vehicle stopped abruptly after the episode's peak
+  (``aftermath.SpeedChange.stopped``: from at least 0.75 sizes/s to at most a quarter of
   that within 1.5 s; after a collision episode, at most half of it:
   ``aftermath.COLLISION_STOPPED_SHARE``). A collision, or the hard braking that avoids one,
-  stops a road user; traffic that only overlaps in the image keeps its speed. On the 36
-  labelled clips (YOLOv8n, stride 2) it cut false alarms from 86 to 5 (5.6 to 0.3 per minute
+  stops a vehicle; traffic that only overlaps in the image keeps its speed. On the 36
+  labelled clips (YOLOv8n, stride 2) it cut false alarms from 86 to 4 (5.6 to 0.3 per minute
   of video), for one incident found fewer (8 instead of 9).
 * ground (not in the spec): the boxes' footprints (``aftermath.footprint``) never came within
   ``max_ground_gap`` (0.35) pair sizes: a car behind another seen from a raised camera
   overlaps it in the image, not on the road.
 
 ``slow_approach`` is off by default: with the aftermath on, it removed 1, 0 and 0 labelled
-incidents for 3, 2 and 1 false alarms (36 clips, strides 1, 2 and 3).
+incidents for 2, 1 and 1 false alarms (36 clips, strides 1, 2 and 3).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class PairEvidence:
     peak_closing: float  # fastest closing over the episode's qualifying observations
     braking_1: bool  # slowed below 70% of its recent peak speed (see detector.STEADY_SHARE)
     braking_2: bool
-    abrupt_stop: bool  # either road user stopped abruptly after the peak (aftermath)
+    abrupt_stop: bool  # either vehicle stopped abruptly after the peak (aftermath)
     ground_gap: float  # the episode's smallest footprint gap, pair sizes (aftermath)
 
 

@@ -135,9 +135,10 @@ def method(summary: RunSummary) -> list[str]:
         "abruptly are a collision: High at once, without a minimum duration.",
         "Pedestrian pairs, a rider with their bicycle and a passenger with their bus are not "
         "conflicts. Before an episode is logged the false-positive filters "
-        + ("ask for physical evidence: one of the two road users stops abruptly within 1.5 s "
+        + ("ask for physical evidence: a vehicle of the pair stops abruptly within 1.5 s "
            "of the peak (a crash, or the hard braking that avoids one; after a collision a "
-           "lasting slowdown to half its speed is enough), and their footprints, "
+           "lasting slowdown to half its speed is enough; a pedestrian who stops is everyday "
+           "behaviour, not evidence), and their footprints, "
            "the bottom of their boxes where they stand on the road, come close; traffic that "
            "only overlaps in the image keeps its speed. They also discard convoys, parked "
            "pairs, flickers, low-confidence detections and cars driving past parked ones, "

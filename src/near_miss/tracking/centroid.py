@@ -59,8 +59,8 @@ class CentroidTracker(TrackHistory):
     or was hidden, take over another road user far behind it, whose jump back then read as
     an abrupt stop (a dense freeway clip: 5 false alarms in 31 s at stride 2; none with the
     fixed gate). On the 36 labelled clips (YOLOv8n, strides 1, 2 and 3) the fixed gate found
-    9, 8 and 7 incidents with 9, 5 and 3 false alarms; the widening one 8, 8 and 7 with 16, 10
-    and 4.
+    9, 8 and 7 incidents with 6, 4 and 2 false alarms; the widening one 8, 8 and 7 with 12, 8
+    and 3.
     ``max_distance`` (px) replaces it by one fixed pixel gate (the spec's reading, with
     100). A track missing for more than ``max_disappeared`` consecutive updates is
     deregistered.
@@ -71,7 +71,7 @@ class CentroidTracker(TrackHistory):
     50% is another object, or two road users merged into one box (as colliding cars often
     are), and moving the old ID onto it fakes a jump in position and speed. On the 36
     labelled clips (YOLOv8n, strides 1, 2 and 3) it found 24 incidents in all, as many as
-    without it, at 9, 5 and 3 false alarms instead of 7, 11 and 7. ``None`` gives the spec's
+    without it, at 6, 4 and 2 false alarms instead of 6, 10 and 4. ``None`` gives the spec's
     distance-only matching. Matching ignores the class
     (detector class flips are common); the class reported is the majority class per ID.
 
@@ -87,8 +87,8 @@ class CentroidTracker(TrackHistory):
     their scores dip exactly then; the track that goes on shows the stop that confirms it,
     and a track that survives a dip does not come back as a new ID with a fake jump. With
     the collision aftermath of ``nearmiss.aftermath``, on the 36 labelled clips at strides
-    1, 2 and 3 it found 9, 8 and 7 incidents instead of 9, 9 and 8, with 9, 5 and 3 false
-    alarms instead of 11, 12 and 9. ``None`` gives the spec's single threshold.
+    1, 2 and 3 it found 9, 8 and 7 incidents instead of 8, 8 and 8, with 6, 4 and 2 false
+    alarms instead of 11, 11 and 7. ``None`` gives the spec's single threshold.
     """
 
     def __init__(

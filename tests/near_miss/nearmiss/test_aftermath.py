@@ -23,6 +23,8 @@ def track(speed_before: float, speed_after: float, t_peak: float = 2.0, fps: flo
     (200.0, 40.0, True),  # kept 20%: under the 25% share
     (200.0, 80.0, False),  # kept 40%: ordinary braking
     (20.0, 0.0, False),  # 0.4 sizes/s before: it was not moving
+    (30.0, 0.0, False),  # 0.6 sizes/s before: a queue creeping and stopping, not abrupt
+    (40.0, 0.0, True),  # 0.8 sizes/s (about 13 km/h for a car) to a standstill
     (200.0, 200.0, False),  # kept its speed: traffic that only overlaps in the image
 ])
 def test_an_abrupt_stop_is_a_moving_road_user_losing_most_of_its_speed(before, after, stop):
@@ -38,6 +40,16 @@ def test_a_collision_needs_only_a_lasting_slowdown_after_it():
     assert change.stopped(aftermath.COLLISION_STOPPED_SHARE)
     kept = aftermath.speed_change(track(200.0, 120.0), size=50.0, t_peak=2.0)  # kept 60%
     assert not kept.stopped(aftermath.COLLISION_STOPPED_SHARE)
+
+
+def test_only_a_vehicle_stopping_is_evidence_of_a_conflict():
+    stop = aftermath.speed_change(track(200.0, 0.0), size=50.0, t_peak=2.0)
+    assert stop.stopped(aftermath.STOPPED_SHARE)
+    assert aftermath.counts_as_stop("vehicle", stop, aftermath.STOPPED_SHARE)
+    # a pedestrian stopping at the kerb or in a crowd is everyday behaviour
+    assert not aftermath.counts_as_stop("pedestrian", stop, aftermath.STOPPED_SHARE)
+    kept = aftermath.speed_change(track(200.0, 200.0), size=50.0, t_peak=2.0)
+    assert not aftermath.counts_as_stop("vehicle", kept, aftermath.STOPPED_SHARE)
 
 
 def test_a_track_that_ends_is_not_a_stop():
