@@ -23,7 +23,7 @@ BACKEND_TITLES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "openvino": "OpenV
 class PipelineConfig:
     """Every setting of ``python -m near_miss run``.
 
-    The detector defaults (YOLOv8n on OpenVINO at 640 rect, stride 1, pipelined, centroid
+    The detector defaults (YOLOv8n on OpenVINO at 640 rect, stride 2, pipelined, centroid
     tracker) are the benchmark's pick (``python -m near_miss bench``, ``benchmark.csv``): the
     fastest configuration that finds every labelled incident the spec's settings find with no
     more false alarms; ``PRESETS["spec"]`` (``--preset spec``) are the spec's own.
@@ -39,7 +39,7 @@ class PipelineConfig:
     backend: str = "openvino"  # "torch" | "onnx" (onnxruntime) | "openvino" (see detection)
     rect: bool = True  # letterbox to the frame's aspect ratio (multiple of 32), not a square
     conf: float = 0.4
-    stride: int = 1
+    stride: int = 2
     max_frames: int | None = None  # first N source frames (N / stride detected); None = all
     tracker: str = "centroid"
     max_disappeared: int = 10
