@@ -32,7 +32,8 @@ def test_defaults_are_the_benchmark_pick_with_the_spec_thresholds():
     c = PipelineConfig()
     assert (c.backend, c.imgsz, c.rect, c.pipelined) == ("openvino", 640, True, True)
     assert pipeline.config_from_args(_args("--square")).rect is False
-    assert (c.stride, c.imgsz, c.conf, c.tracker, c.filters) == (1, 640, 0.4, "centroid", True)
+    assert (c.imgsz, c.conf, c.tracker, c.filters) == (640, 0.4, "centroid", True)
+    assert pipeline.config_from_args(_args()).stride == c.stride  # the pick: see test_bench
     assert (c.proximity_threshold, c.ttc_threshold, c.debounce_frames) == (100.0, 2.0, 30)
     assert c.out == "outputs"
 
